@@ -1,0 +1,35 @@
+# Every target but install depends on install, so a fresh clone needs only `make demo` / `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SHARED_SCENARIOS := $(wildcard ../shared/scenarios)
+
+.PHONY: install test demo up scenarios lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+test: install
+	$(BIN)/pytest -n 2 --dist loadfile
+
+demo: install
+	$(BIN)/desk demo
+
+up: install
+	$(BIN)/desk up
+
+scenarios: install
+	$(BIN)/desk scenario run scenarios $(SHARED_SCENARIOS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy desk workflows activities workers starters
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,37 @@
+"""Handing a read and matched message to its contact with signal-with-start.
+
+Runs as an activity because only a client can signal-with-start; a retry after the
+signal landed is harmless since the contact drops message ids it has already seen.
+"""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.client import Client
+
+from desk.config import PolicyConfig
+from desk.models import RoutedMessage
+from desk.routing import CONTACT_WORKFLOW
+from workflows.contact_input import ContactInput
+
+
+class RoutingActivities:
+    def __init__(self, client: Client, task_queue: str, policy: PolicyConfig) -> None:
+        self.client = client
+        self.task_queue = task_queue
+        self.policy = policy
+
+    @activity.defn
+    async def route_message(self, routed: RoutedMessage) -> str:
+        who = routed.match.customer.name if routed.match.customer else routed.message.sender
+        about = f"order {routed.match.order.number}" if routed.match.order else "no order"
+        await self.client.start_workflow(
+            CONTACT_WORKFLOW,
+            ContactInput(contact_id=routed.contact_id, policy=self.policy),
+            id=routed.contact_id,
+            task_queue=self.task_queue,
+            start_signal="customer_message",
+            start_signal_args=[routed],
+            static_summary=f"{routed.understanding.intent.value}: {who}, {about}",
+        )
+        return routed.contact_id

@@ -1,0 +1,148 @@
+"""Configuration: the policy numbers (POLICY.md) and the deployment settings.
+
+Both are loaded once at process start and validated; a bad value fails at start with the
+field named. The policy travels into each workflow as data (``ContactInput.policy``), so a
+running contact keeps the numbers it started with and replays identically.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from desk.models import Tier
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or invalid; the message names the field."""
+
+
+def _tiers(vip: float, standard: float, new: float, b2b: float) -> dict[Tier, float]:
+    return {Tier.vip: vip, Tier.standard: standard, Tier.new: new, Tier.b2b: b2b}
+
+
+class PolicyConfig(BaseModel):
+    """Every number POLICY.md names, with its defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_intent_confidence: float = Field(0.6, ge=0, le=1)
+    gps_match_m: float = Field(150, gt=0)
+    misdelivery_m: float = Field(400, gt=0)
+    stall_days: float = Field(5, gt=0)
+    lost_after_late_days: float = Field(3, ge=0)
+    handling_days: int = Field(2, ge=0, description="business days from placing to ship-by")
+    unshipped_escalate_days: float = Field(5, gt=0)
+    late_recheck_hours: float = Field(48, gt=0)
+    repeat_claim_limit: int = Field(2, ge=1)
+    claim_window_days: float = Field(365, gt=0)
+    carrier_followup_hours: float = Field(48, gt=0)
+    retrace_hours: float = Field(12, gt=0)
+    customer_reply_hours: float = Field(48, gt=0)
+    early_claim_hours: float = Field(24, ge=0)
+    reopen_hours: float = Field(72, ge=0)
+    return_required_above: dict[Tier, float] = Field(
+        default_factory=lambda: _tiers(100, 50, 50, 50)
+    )
+    auto_approve_limit: dict[Tier, float] = Field(
+        default_factory=lambda: _tiers(500, 200, 100, 0)
+    )
+    escalation_sla_hours: dict[Tier, float] = Field(default_factory=lambda: _tiers(4, 24, 24, 4))
+    fastest_service: str = "express"
+    max_history_events: int = Field(
+        8000, ge=200, description="continue-as-new once a contact's history is this long"
+    )
+    time_scale: float = Field(
+        1.0, gt=0, le=1, description="multiplies every timer; demos use a small value"
+    )
+
+    @model_validator(mode="after")
+    def _every_tier(self) -> PolicyConfig:
+        for name in ("return_required_above", "auto_approve_limit", "escalation_sla_hours"):
+            missing = [t.value for t in Tier if t not in getattr(self, name)]
+            if missing:
+                raise ValueError(f"{name} has no value for tier(s) {', '.join(missing)}")
+        return self
+
+    def hours(self, h: float) -> timedelta:
+        """A policy duration as a workflow timer, scaled for demos."""
+        return timedelta(hours=h * self.time_scale)
+
+    def days(self, d: float) -> timedelta:
+        return self.hours(d * 24)
+
+
+def _format_validation(prefix: str, err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(root)"
+        parts.append(f"{prefix}{loc}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def load_policy(path: str | Path | None = None, env: dict[str, str] | None = None) -> PolicyConfig:
+    """Policy from an optional YAML file, then ``DESK_POLICY_<FIELD>`` environment overrides."""
+    env = dict(os.environ) if env is None else env
+    data: dict[str, Any] = {}
+    path = path or env.get("DESK_POLICY_FILE")
+    if path:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"policy file {p} does not exist")
+        loaded = yaml.safe_load(p.read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"policy file {p} must hold a mapping of setting: value")
+        data.update(loaded)
+    for key, value in env.items():
+        if key.startswith("DESK_POLICY_") and key != "DESK_POLICY_FILE":
+            data[key.removeprefix("DESK_POLICY_").lower()] = yaml.safe_load(value)
+    if "DESK_TIME_SCALE" in env:
+        data["time_scale"] = env["DESK_TIME_SCALE"]
+    try:
+        return PolicyConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError("invalid policy: " + _format_validation("", err)) from None
+
+
+class Settings(BaseModel):
+    """Where the desk's parts live. Everything here comes from ``DESK_*`` variables."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_tls: bool = False
+    temporal_tls_cert: str | None = None
+    temporal_tls_key: str | None = None
+    temporal_api_key: str | None = None
+    task_queue: str = "contact-desk"
+    data_dir: str = "data"
+    database_url: str | None = None
+    ingest_host: str = "127.0.0.1"
+    ingest_port: int = Field(8000, ge=1, le=65535)
+    ingest_token: str | None = None
+    twilio_auth_token: str | None = None
+    ui_port: int = Field(8233, ge=1, le=65535)
+    temporal_port: int = Field(7233, ge=1, le=65535)
+
+    @property
+    def shop_url(self) -> str:
+        return self.database_url or f"sqlite:///{Path(self.data_dir) / 'shop.db'}"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ) if env is None else env
+        data: dict[str, Any] = {}
+        for name in cls.model_fields:
+            key = "DESK_" + name.upper()
+            if key in env:
+                data[name] = env[key]
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            raise ConfigError("invalid settings: " + _format_validation("DESK_", err)) from None

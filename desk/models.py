@@ -1,0 +1,391 @@
+"""The one data model that travels everywhere: ingest, workflows, activities, store, CLI.
+
+Every model is pydantic so Temporal's pydantic data converter carries it across
+workflow and activity boundaries unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Channel(StrEnum):
+    email = "email"
+    sms = "sms"
+    chat = "chat"
+    web = "web"
+    social = "social"
+
+
+class Tier(StrEnum):
+    vip = "vip"
+    standard = "standard"
+    new = "new"
+    b2b = "b2b"
+
+
+class Intent(StrEnum):
+    where_is_my_order = "where_is_my_order"
+    delivered_not_received = "delivered_not_received"
+    wrong_item = "wrong_item"
+    damaged_item = "damaged_item"
+    cancel_order = "cancel_order"
+    change_address = "change_address"
+    other = "other"
+
+
+class ContactState(StrEnum):
+    new = "new"
+    investigating = "investigating"
+    awaiting_customer = "awaiting_customer"
+    awaiting_carrier = "awaiting_carrier"
+    escalated = "escalated"
+    human_owned = "human_owned"
+    resolved = "resolved"
+    closed = "closed"
+
+
+class ResolutionKind(StrEnum):
+    reship = "reship"
+    refund = "refund"
+    reship_and_refund = "reship_and_refund"
+    cancelled = "cancelled"
+    cancel_denied_shipped = "cancel_denied_shipped"
+    carrier_found = "carrier_found"
+    found_by_customer = "found_by_customer"
+    address_updated = "address_updated"
+    info_only = "info_only"
+    no_response = "no_response"
+    rejected = "rejected"
+
+    @property
+    def final_state(self) -> ContactState:
+        closing = {ResolutionKind.no_response, ResolutionKind.rejected}
+        return ContactState.closed if self in closing else ContactState.resolved
+
+
+class EscalationReason(StrEnum):
+    unclear_request = "unclear_request"
+    customer_requested_human = "customer_requested_human"
+    sensitive = "sensitive"
+    fulfillment_delay = "fulfillment_delay"
+    returned_to_sender = "returned_to_sender"
+    fraud_review = "fraud_review"
+    b2b_account = "b2b_account"
+    delivered_with_proof = "delivered_with_proof"
+    over_limit = "over_limit"
+    customer_disputes = "customer_disputes"
+
+
+class Carrier(StrEnum):
+    usps = "usps"
+    ups = "ups"
+    fedex = "fedex"
+    dhl = "dhl"
+
+
+class ScanStatus(StrEnum):
+    label_created = "label_created"
+    accepted = "accepted"
+    in_transit = "in_transit"
+    out_for_delivery = "out_for_delivery"
+    delivered = "delivered"
+    exception = "exception"
+
+
+class ExceptionKind(StrEnum):
+    lost = "lost"
+    damaged = "damaged"
+    return_to_sender = "return_to_sender"
+
+
+class OrderStatus(StrEnum):
+    unfulfilled = "unfulfilled"
+    fulfilled = "fulfilled"
+    partially_fulfilled = "partially_fulfilled"
+    cancelled = "cancelled"
+
+
+class ClaimKind(StrEnum):
+    delivered_not_received = "delivered_not_received"
+    wrong_item = "wrong_item"
+    damaged_item = "damaged_item"
+
+
+Preference = Literal["refund", "reship"]
+
+
+# ---------------------------------------------------------------- messages
+
+
+class Attachment(BaseModel):
+    kind: Literal["image", "file"] = "file"
+    name: str = ""
+    content_type: str | None = None
+
+
+class InboundMessage(BaseModel):
+    """A customer message as channel ingest hands it over, before anything is matched."""
+
+    message_id: str = Field(min_length=1, description="Provider's id; retries reuse it")
+    channel: Channel
+    sender: str = Field(min_length=1, description="email, phone, chat or social handle")
+    subject: str | None = None
+    text: str = ""
+    attachments: list[Attachment] = Field(default_factory=list)
+    received_at: datetime | None = None
+
+
+class Understanding(BaseModel):
+    """What the classifier read from one message."""
+
+    intent: Intent
+    confidence: float = Field(ge=0.0, le=1.0)
+    order_numbers: list[str] = Field(default_factory=list)
+    tracking_numbers: list[str] = Field(default_factory=list)
+    preference: Preference | None = None
+    wants_human: bool = False
+    sensitive: bool = False
+    found_it: bool = False
+    still_missing: bool = False
+    thanks: bool = False
+    dispute: bool = False
+    has_image: bool = False
+    classifier_version: str = ""
+
+
+# ---------------------------------------------------------------- shop
+
+
+class Address(BaseModel):
+    line1: str
+    line2: str | None = None
+    city: str
+    region: str | None = None
+    postal_code: str
+    country: str
+    lat: float | None = None
+    lon: float | None = None
+
+    def one_line(self) -> str:
+        parts = [self.line1, self.line2, self.city, self.region, self.postal_code, self.country]
+        return ", ".join(p for p in parts if p)
+
+
+class Identity(BaseModel):
+    kind: Literal["email", "phone", "chat", "social"]
+    value: str
+
+
+class Claim(BaseModel):
+    kind: ClaimKind
+    at: datetime
+    contact_id: str | None = None
+
+
+class Customer(BaseModel):
+    id: str
+    name: str
+    tier: Tier
+    identities: list[Identity] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+
+
+class OrderLine(BaseModel):
+    sku: str
+    name: str
+    qty: int = Field(ge=1)
+    unit_price: float = Field(ge=0)
+    cancelled: bool = False
+
+    @property
+    def total(self) -> float:
+        return round(self.qty * self.unit_price, 2)
+
+
+class ScanEvent(BaseModel):
+    at: datetime
+    status: ScanStatus
+    description: str = ""
+    city: str | None = None
+    photo: bool = False
+    signature: bool = False
+    lat: float | None = None
+    lon: float | None = None
+    exception: ExceptionKind | None = None
+
+
+class Shipment(BaseModel):
+    carrier: Carrier
+    tracking: str
+    service: str = "ground"
+    skus: list[str] = Field(default_factory=list)
+    expected_delivery: datetime | None = None
+    events: list[ScanEvent] = Field(default_factory=list)
+    label_voided: bool = False
+
+
+class Order(BaseModel):
+    number: str
+    customer_id: str
+    placed_at: datetime
+    status: OrderStatus
+    shipping_cost: float = 0.0
+    prior_reships: int = 0
+    address: Address
+    lines: list[OrderLine]
+    shipments: list[Shipment] = Field(default_factory=list)
+
+    def line(self, sku: str) -> OrderLine | None:
+        return next((ln for ln in self.lines if ln.sku == sku), None)
+
+
+class CarrierCase(BaseModel):
+    case_number: str
+    carrier: Carrier
+    tracking: str
+    kind: str  # "missing_mail_search" for USPS, "trace" for the others
+    reason: str
+    filed_at: datetime
+    status: Literal["open", "found", "not_found"] = "open"
+
+
+class TraceResult(BaseModel):
+    """The carrier's record of one shipment as of a given time."""
+
+    shipment: Shipment
+    case: CarrierCase | None = None
+
+
+class SenderMatch(BaseModel):
+    """Who wrote and about which order, as the order system sees it."""
+
+    customer: Customer | None = None
+    order: Order | None = None
+    verified: bool = False
+    problem: Literal["unknown_sender", "order_not_theirs", "unknown_order", "no_order"] | None = None
+
+
+class RoutedMessage(BaseModel):
+    """A message after intake: read, matched, and addressed to one contact."""
+
+    message: InboundMessage
+    understanding: Understanding
+    match: SenderMatch
+    contact_id: str
+
+
+# ---------------------------------------------------------------- decisions and outcomes
+
+
+class LineRef(BaseModel):
+    sku: str
+    name: str
+    qty: int
+    unit_price: float
+
+    @property
+    def total(self) -> float:
+        return round(self.qty * self.unit_price, 2)
+
+
+class ProposedResolution(BaseModel):
+    """What the rules would do; executed as is, or held for a supervisor."""
+
+    kind: ResolutionKind
+    reship_lines: list[LineRef] = Field(default_factory=list)
+    refund_lines: list[LineRef] = Field(default_factory=list)
+    refund_amount: float = 0.0
+    refund_shipping: float = 0.0
+    service: str | None = None
+    delivery_note: str | None = None
+    money_at_stake: float = 0.0
+    rule: str = ""
+    facts: dict[str, str] = Field(default_factory=dict)
+
+
+class SupervisorAction(StrEnum):
+    approve = "approve"
+    override = "override"
+    reject = "reject"
+    take_over = "take_over"
+    close = "close"
+
+
+class SupervisorDecision(BaseModel):
+    action: SupervisorAction
+    by: str = Field(min_length=1)
+    note: str = ""
+    resolution: ResolutionKind | None = None
+    amount: float | None = Field(default=None, ge=0)
+
+
+class ExecutionResult(BaseModel):
+    refund_id: str | None = None
+    refunded: float = 0.0
+    replacement_order: str | None = None
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: str
+    text: str
+    by: str = "desk"
+    rule: str | None = None
+
+
+class Reply(BaseModel):
+    channel: Channel
+    to: str
+    subject: str | None = None
+    body: str
+
+
+class CarrierReading(BaseModel):
+    """The policy's reading of a shipment's scans (POLICY.md, "Reading the carrier record")."""
+
+    status: Literal["delivered", "in_transit", "exception", "not_shipped"]
+    proof: Literal["strong", "weak", "misdelivered"] | None = None
+    proof_facts: list[str] = Field(default_factory=list)
+    late: bool = False
+    stalled: bool = False
+    exception: ExceptionKind | None = None
+    last_scan: ScanEvent | None = None
+    delivered_at: datetime | None = None
+    expected_delivery: datetime | None = None
+    tracking: str | None = None
+    carrier: Carrier | None = None
+
+
+class ContactSnapshot(BaseModel):
+    """Everything an operator or supervisor needs to see about one contact."""
+
+    contact_id: str
+    state: ContactState
+    intent: Intent | None = None
+    confidence: float | None = None
+    classifier_version: str | None = None
+    customer_id: str | None = None
+    customer_name: str | None = None
+    tier: Tier | None = None
+    order_number: str | None = None
+    channels: list[Channel] = Field(default_factory=list)
+    last_channel: Channel | None = None
+    evidence: CarrierReading | None = None
+    carrier_case: str | None = None
+    proposed_resolution: ProposedResolution | None = None
+    resolution: ResolutionKind | None = None
+    autonomous: bool | None = None
+    escalation_reason: EscalationReason | None = None
+    escalation_level: int = 0
+    escalated_at: datetime | None = None
+    refund_total: float = 0.0
+    replacement_orders: list[str] = Field(default_factory=list)
+    replies_sent: int = 0
+    messages: list[InboundMessage] = Field(default_factory=list)
+    decisions: list[SupervisorDecision] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)

@@ -1,0 +1,95 @@
+"""The ports: what the desk needs from the merchant's systems.
+
+The sandbox shop implements every port over one SQL database; a merchant's engineers
+implement the same protocols over their order system, carrier APIs, payment provider and
+helpdesk. Activities call only these. Every method that moves money or goods, or sends
+something, takes an idempotency key the implementation must enforce: the same key twice
+returns the first result and does nothing more.
+
+Every lookup takes ``as_of``: the workflow's time, never the wall clock, so time-skipping
+tests and scenario offsets mean the same thing as production.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from desk.models import (
+    Address,
+    CarrierCase,
+    Claim,
+    ClaimKind,
+    Customer,
+    ExecutionResult,
+    LineRef,
+    Order,
+    Reply,
+    TraceResult,
+)
+
+
+class NotFound(LookupError):
+    """The thing asked for does not exist (unknown order, shipment, customer)."""
+
+
+class Conflict(ValueError):
+    """The request contradicts the record (e.g. cancelling an order that has shipped)."""
+
+
+class OrderSystem(Protocol):
+    def find_customer(self, identity: str) -> Customer | None:
+        """The customer with this email, phone, chat or social handle, with claims."""
+
+    def find_customer_by_id(self, customer_id: str) -> Customer | None:
+        """The customer with this id, with identities and claims."""
+
+    def get_order(self, number: str) -> Order:
+        """The order with its lines and shipments (scan events not included). NotFound."""
+
+    def latest_order(self, customer_id: str) -> Order | None:
+        """The customer's most recent order, for messages that name none."""
+
+    def stock(self, skus: list[str]) -> dict[str, int]:
+        """Units in stock per SKU (missing SKU: 0)."""
+
+    def record_claim(self, customer_id: str, kind: ClaimKind, at: datetime, key: str) -> Claim:
+        """Remember a claim for the fraud gate; idempotent on ``key``."""
+
+    def cancel_lines(self, order_number: str, skus: list[str], key: str) -> Order:
+        """Cancel unshipped lines (all: the order) and void open labels; idempotent."""
+
+    def update_address(self, order_number: str, address: Address, key: str) -> Order:
+        """Change the shipping address of an unshipped order; idempotent."""
+
+
+class CarrierTracking(Protocol):
+    def trace(self, tracking: str, as_of: datetime) -> TraceResult:
+        """Scan history visible at ``as_of`` and the carrier search case, if any."""
+
+    def file_search(self, tracking: str, reason: str, filed_at: datetime, key: str) -> CarrierCase:
+        """File a missing-mail search / trace; at most one per shipment, whatever the key."""
+
+
+class Payments(Protocol):
+    def refund(
+        self, order_number: str, amount: float, lines: list[LineRef], reason: str, key: str
+    ) -> ExecutionResult:
+        """Refund to the original payment method; exactly one refund per key."""
+
+
+class Fulfilment(Protocol):
+    def create_replacement(
+        self,
+        order_number: str,
+        lines: list[LineRef],
+        service: str,
+        note: str | None,
+        key: str,
+    ) -> ExecutionResult:
+        """One replacement order per key, shipped to the original order's address."""
+
+
+class Helpdesk(Protocol):
+    def send_reply(self, contact_id: str, reply: Reply, key: str) -> str:
+        """Send on the customer's channel; one message per key. Returns the outbox id."""

@@ -1,0 +1,169 @@
+"""What the desk says to customers: what was checked, what was done, what happens next.
+
+Pure text builders, so the workflow stays free of wording and tests can read replies.
+Replies never promise what the policy does not allow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from desk.models import CarrierCase, CarrierReading, Order, ProposedResolution
+
+
+def when(dt: datetime | None) -> str:
+    return dt.strftime("%a %d %b %Y, %H:%M UTC") if dt else "unknown"
+
+
+def day(dt: datetime | None) -> str:
+    return dt.strftime("%a %d %b %Y") if dt else "unknown"
+
+
+def _scan(reading: CarrierReading) -> str:
+    s = reading.last_scan
+    if s is None:
+        return "no carrier scan yet"
+    place = f", {s.city}" if s.city else ""
+    return f"{s.description or s.status.value}{place} ({when(s.at)})"
+
+
+CHECKS = (
+    "please check with neighbours and everyone in your household, around the porch and "
+    "mailbox, and any parcel room or locker in your building"
+)
+
+
+def identity_request() -> str:
+    return (
+        "Thanks for getting in touch. For your security we can only discuss an order with its "
+        "owner: please write to us from the email address or phone number on the order, or "
+        "reply with the order's email address and delivery postal code."
+    )
+
+
+def not_shipped(order: Order, ship_by: datetime) -> str:
+    return (
+        f"Order {order.number} has not shipped yet. It was placed {day(order.placed_at)} and is "
+        f"due to ship by {day(ship_by)}; you will get tracking as soon as it leaves us."
+    )
+
+
+def in_transit(order: Order, reading: CarrierReading, check_at: datetime) -> str:
+    return (
+        f"Order {order.number} is on its way with {reading.carrier.value.upper() if reading.carrier else 'the carrier'} "
+        f"(tracking {reading.tracking}). Latest scan: {_scan(reading)}. Expected delivery: "
+        f"{day(reading.expected_delivery)}. We will check again on {day(check_at)}."
+    )
+
+
+def late(order: Order, reading: CarrierReading, check_at: datetime) -> str:
+    return (
+        f"Sorry, order {order.number} is running late. Latest scan: {_scan(reading)}; it was "
+        f"expected {day(reading.expected_delivery)}. It is still moving, and we will check "
+        f"the carrier again on {day(check_at)} and update you."
+    )
+
+
+def delivered_info(order: Order, reading: CarrierReading) -> str:
+    return (
+        f"Order {order.number} was delivered: {_scan(reading)}. If you can't find it, just "
+        f"reply and we will look into it."
+    )
+
+
+def lost(order: Order, case: CarrierCase | None) -> str:
+    search = f" We have opened carrier case {case.case_number}." if case else ""
+    return f"Order {order.number} has stopped moving with the carrier and we consider it lost.{search}"
+
+
+def resolution_done(p: ProposedResolution, replacement: str | None) -> str:
+    parts = []
+    if p.reship_lines:
+        items = ", ".join(f"{ln.qty} x {ln.name}" for ln in p.reship_lines)
+        parts.append(
+            f"we are sending a replacement ({items}) as order {replacement}, by {p.service} shipping"
+        )
+    if p.refund_amount:
+        parts.append(f"we have refunded {p.refund_amount:.2f} to your original payment method")
+    if not parts:
+        return "Your case is resolved."
+    return "Good news: " + " and ".join(parts) + ". You'll get an email when it's on its way."
+
+
+def weak_proof_search(order: Order, case: CarrierCase, followup: datetime | None) -> str:
+    nxt = (
+        f" We will update you by {when(followup)} at the latest."
+        if followup
+        else ""
+    )
+    return (
+        f"The carrier scanned order {order.number} as delivered ({case.carrier.value.upper()}) "
+        f"without a photo or signature. We have filed a carrier search, case {case.case_number}. "
+        f"Meanwhile {CHECKS}.{nxt}"
+    )
+
+
+def strong_proof(order: Order, reading: CarrierReading, reply_by: datetime) -> str:
+    facts = "; ".join(reading.proof_facts)
+    return (
+        f"The carrier's record shows order {order.number} delivered: {_scan(reading)} ({facts}). "
+        f"Please {CHECKS}. Let us know by {when(reply_by)} whether you found it."
+    )
+
+
+def reminder(order: Order, reply_by: datetime) -> str:
+    return (
+        f"Just checking in about order {order.number}: did it turn up? Please reply by "
+        f"{when(reply_by)} so we can help further."
+    )
+
+
+def early_claim(order: Order, reading: CarrierReading, until: datetime) -> str:
+    return (
+        f"The carrier scanned order {order.number} as delivered at {when(reading.delivered_at)}. "
+        f"Carriers sometimes scan parcels shortly before they actually arrive, so please allow "
+        f"until {when(until)}; we will check again then."
+    )
+
+
+def carrier_found(order: Order) -> str:
+    return f"Good news: the carrier has located order {order.number} and confirmed its delivery."
+
+
+def found_by_customer(order: Order) -> str:
+    return f"Glad order {order.number} turned up! We've closed this case."
+
+
+def escalated(sla_until: datetime) -> str:
+    return (
+        "Thanks for your patience. A specialist is looking at your case and will get back to "
+        f"you by {when(sla_until)}."
+    )
+
+
+def holding(sla_until: datetime) -> str:
+    return (
+        "Your case is still with our specialist team, sorry for the wait. We will update you by "
+        f"{when(sla_until)}."
+    )
+
+
+def cancelled(order: Order, refund: float, partial: bool) -> str:
+    if partial:
+        return (
+            f"We cancelled the items of order {order.number} that had not shipped and refunded "
+            f"{refund:.2f}. The rest is already with the carrier; you can refuse delivery or "
+            "return it for a refund."
+        )
+    return f"Order {order.number} is cancelled and {refund:.2f} has been refunded to your payment method."
+
+
+def cancel_denied(order: Order) -> str:
+    return (
+        f"Order {order.number} has already shipped, so it can no longer be cancelled. You can "
+        "refuse the delivery when the carrier arrives, or return it within 30 days for a refund."
+    )
+
+
+def human_taking_over() -> str:
+    return "One of our team has taken over your case and will reply personally."

@@ -1,0 +1,36 @@
+"""Workflow ids: how a message finds its intake workflow and its contact.
+
+A webhook retry carries the same provider message id, so it maps to the same intake
+workflow id and Temporal refuses the duplicate. Messages about one order, from any
+channel, map to the same contact id, so they land in one contact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from desk.models import InboundMessage, SenderMatch
+
+INTAKE_WORKFLOW = "IntakeWorkflow"
+CONTACT_WORKFLOW = "ContactWorkflow"
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
+
+
+def _safe(value: str) -> str:
+    return _UNSAFE.sub("_", value)[:120]
+
+
+def intake_workflow_id(message: InboundMessage) -> str:
+    return f"intake-{message.channel.value}-{_safe(message.message_id)}"
+
+
+def contact_id_for(match: SenderMatch, sender: str) -> str:
+    """Order first, then customer; an unmatched sender gets a contact of their own."""
+    if match.verified and match.order is not None:
+        return f"contact-order-{_safe(match.order.number)}"
+    if match.customer is not None:
+        return f"contact-customer-{_safe(match.customer.id)}"
+    digest = hashlib.sha256(sender.strip().lower().encode()).hexdigest()[:16]
+    return f"contact-anon-{digest}"

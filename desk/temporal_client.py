@@ -1,0 +1,46 @@
+"""One way to connect to Temporal, from settings: dev server, cluster or Temporal Cloud."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client, TLSConfig
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from desk import search_attributes
+from desk.config import Settings
+
+
+async def connect(settings: Settings) -> Client:
+    tls: TLSConfig | bool = settings.temporal_tls
+    if settings.temporal_tls_cert and settings.temporal_tls_key:
+        tls = TLSConfig(
+            client_cert=Path(settings.temporal_tls_cert).read_bytes(),
+            client_private_key=Path(settings.temporal_tls_key).read_bytes(),
+        )
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        tls=tls,
+        api_key=settings.temporal_api_key,
+        data_converter=pydantic_data_converter,
+    )
+
+
+async def register_search_attributes(client: Client) -> None:
+    """Add the desk's search attributes that the namespace does not have yet."""
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    have = set(existing.custom_attributes) | set(existing.system_attributes)
+    wanted = {
+        key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
+        for key in search_attributes.ALL
+        if key.name not in have
+    }
+    if wanted:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=wanted)
+        )

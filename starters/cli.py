@@ -1,0 +1,135 @@
+"""``desk``: the one entry point for people.
+
+    desk up                      embedded Temporal + worker + ingest API, until Ctrl-C
+    desk demo [--once]           the whole desk with the demo shop and a stream of contacts
+    desk worker | desk ingest    one part, against DESK_TEMPORAL_ADDRESS (cluster or Cloud)
+    desk scenario run PATH...    scenario files through the real workflow (time-skipping)
+    desk escalations             the supervisors' queue
+    desk show CONTACT_ID         one contact's snapshot
+    desk decide CONTACT_ID approve|override|reject|take_over|close --by WHO [...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from desk.config import ConfigError, Settings, load_policy
+from desk.models import ContactSnapshot, ResolutionKind, SupervisorAction, SupervisorDecision
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="desk", description="The tier-1 contact desk on Temporal.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="embedded Temporal dev server, worker and ingest API")
+    demo = sub.add_parser("demo", help="run the whole desk on the demo shop with sample contacts")
+    demo.add_argument("--once", action="store_true", help="exit after the report")
+    demo.add_argument("--contacts", type=int, default=40, help="how many contacts to send")
+    sub.add_parser("worker", help="run a worker against the configured Temporal")
+    sub.add_parser("ingest", help="run the ingest API against the configured Temporal")
+    seed = sub.add_parser("seed", help="create the sandbox shop tables and load the demo shop")
+    seed.add_argument("--fresh", action="store_true", help="drop existing shop data first")
+    scenario = sub.add_parser("scenario", help="scenario files")
+    scen_sub = scenario.add_subparsers(dest="scenario_command", required=True)
+    run = scen_sub.add_parser("run", help="run scenario files or folders")
+    run.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
+    run.add_argument("--jobs", "-j", type=int, default=4, help="scenarios run at once")
+    sub.add_parser("escalations", help="list escalated contacts (the supervisor queue)")
+    show = sub.add_parser("show", help="print a contact's snapshot as JSON")
+    show.add_argument("contact_id")
+    decide = sub.add_parser("decide", help="a supervisor decision on an escalated contact")
+    decide.add_argument("contact_id")
+    decide.add_argument("action", choices=[a.value for a in SupervisorAction])
+    decide.add_argument("--by", required=True, help="who decides (recorded on the contact)")
+    decide.add_argument("--note", default="", help="why (recorded; sent to the customer on reject)")
+    decide.add_argument("--resolution", choices=[r.value for r in ResolutionKind])
+    decide.add_argument("--amount", type=float)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        code = asyncio.run(_dispatch(args))
+    except ConfigError as err:
+        print(f"desk: {err}", file=sys.stderr)
+        code = 2
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "scenario":
+        from starters.scenario_runner import run_all
+
+        return await run_all(args.paths, args.jobs)
+    settings = Settings.from_env()
+    policy = load_policy()
+    if args.command == "up":
+        from starters.desk_up import run_up
+
+        return await run_up(settings, policy)
+    if args.command == "demo":
+        from starters.demo import run_demo
+
+        return await run_demo(settings, policy, once=args.once, contacts=args.contacts)
+    if args.command == "worker":
+        from starters.desk_up import run_worker
+
+        return await run_worker(settings, policy)
+    if args.command == "ingest":
+        from starters.desk_up import run_ingest
+
+        return await run_ingest(settings)
+    if args.command == "seed":
+        from starters.desk_up import seed_shop
+
+        return seed_shop(settings, fresh=args.fresh)
+    return await _supervise(args, settings)
+
+
+async def _supervise(args: argparse.Namespace, settings: Settings) -> int:
+    from temporalio.service import RPCError
+
+    from desk.policy.supervisor_decisions import refusal
+    from desk.temporal_client import connect
+
+    client = await connect(settings)
+    if args.command == "escalations":
+        from starters.supervisor_queue import escalation_queue
+
+        for row in await escalation_queue(client):
+            print(json.dumps(row, default=str))
+        return 0
+    handle = client.get_workflow_handle(args.contact_id)
+    try:
+        snap = await handle.query("snapshot", result_type=ContactSnapshot)
+    except RPCError as err:
+        print(f"desk: no contact {args.contact_id}: {err.message}", file=sys.stderr)
+        return 2
+    if args.command == "show":
+        print(snap.model_dump_json(indent=2))
+        return 0
+    try:
+        decision = SupervisorDecision(
+            action=SupervisorAction(args.action), by=args.by, note=args.note,
+            resolution=ResolutionKind(args.resolution) if args.resolution else None,
+            amount=args.amount,
+        )
+    except ValueError as err:
+        print(f"desk: invalid decision: {err}", file=sys.stderr)
+        return 2
+    why_not = refusal(decision, snap.state, snap.proposed_resolution)
+    if why_not:
+        print(f"desk: decision refused: {why_not}", file=sys.stderr)
+        return 2
+    await handle.signal("supervisor_decision", decision)
+    print(f"{decision.action.value} sent to {args.contact_id}")
+    return 0
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The desk's worker: every workflow and activity on one task queue.
+
+Thin on purpose: it wires ports into activities. Which ports (the sandbox shop or a
+merchant's systems) is the caller's choice.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.carrier_search import CarrierSearchActivities
+from activities.lookup import LookupActivities
+from activities.replies import ReplyActivities
+from activities.resolution import ResolutionActivities
+from activities.routing import RoutingActivities
+from activities.tracing import TracingActivities
+from activities.understanding import classify_message
+from desk.config import PolicyConfig
+from desk.store.sandbox import SandboxShop
+from workflows.contact import ContactWorkflow
+from workflows.intake import IntakeWorkflow
+
+WORKFLOWS = [IntakeWorkflow, ContactWorkflow]
+
+
+def desk_activities(client: Client, shop: SandboxShop, task_queue: str, policy: PolicyConfig) -> list:
+    lookup = LookupActivities(shop)
+    tracing = TracingActivities(shop)
+    search = CarrierSearchActivities(shop)
+    resolution = ResolutionActivities(shop, shop, shop)
+    replies = ReplyActivities(shop)
+    routing = RoutingActivities(client, task_queue, policy)
+    return [
+        classify_message,
+        lookup.match_sender,
+        lookup.check_stock,
+        lookup.get_order,
+        lookup.record_claim,
+        tracing.trace_shipment,
+        search.file_carrier_search,
+        resolution.issue_refund,
+        resolution.create_replacement,
+        resolution.cancel_order_lines,
+        replies.send_reply,
+        routing.route_message,
+    ]
+
+
+def build_worker(
+    client: Client,
+    shop: SandboxShop,
+    task_queue: str,
+    policy: PolicyConfig,
+    executor: ThreadPoolExecutor | None = None,
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=desk_activities(client, shop, task_queue, policy),
+        activity_executor=executor or ThreadPoolExecutor(max_workers=16),
+    )

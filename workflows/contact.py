@@ -1,0 +1,805 @@
+"""The contact workflow: one customer problem about one order, from first message to close.
+
+Orchestration only. Every rule lives in ``desk.policy`` (pure functions over the models),
+every side effect in an activity, every word to the customer in ``desk.reply_text``.
+Timers come from the contact's own ``PolicyConfig`` so a running contact keeps the numbers
+it started with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.carrier_search import CarrierSearchActivities
+    from activities.lookup import LookupActivities
+    from activities.replies import ReplyActivities
+    from activities.resolution import ResolutionActivities
+    from activities.tracing import TracingActivities
+    from desk import reply_text as say
+    from desk import search_attributes as sa
+    from desk.config import PolicyConfig
+    from desk.models import (
+        CarrierCase,
+        CarrierReading,
+        ClaimKind,
+        ContactSnapshot,
+        ContactState,
+        Customer,
+        EscalationReason,
+        Intent,
+        Order,
+        ProposedResolution,
+        Reply,
+        ResolutionKind,
+        RoutedMessage,
+        ScanStatus,
+        Shipment,
+        SupervisorAction,
+        SupervisorDecision,
+        Tier,
+        TimelineEntry,
+    )
+    from desk.policy.carrier_record import primary_shipment, read_carrier_record
+    from desk.policy.fraud_gate import earlier_claims
+    from desk.policy.reship_or_refund import (
+        Loss,
+        affected_lines,
+        override_proposal,
+        plan_reship_or_refund,
+    )
+    from desk.policy.ship_by import add_business_days
+    from desk.policy.supervisor_decisions import refusal
+    from workflows.contact_input import ContactInput
+
+_QUICK = timedelta(seconds=30)
+_RETRY = RetryPolicy(
+    maximum_interval=timedelta(minutes=1), non_retryable_error_types=["NotFound", "Conflict"]
+)
+_HOLDING_REPLIES = 3  # a customer hears about a late specialist at most this often
+
+
+class _Finished(Exception):
+    """The contact reached a final state; unwinds the playbook."""
+
+
+@workflow.defn(name="ContactWorkflow")
+class ContactWorkflow:
+    def __init__(self) -> None:
+        self.contact_id = ""
+        self.cfg = PolicyConfig()
+        self.state = ContactState.new
+        self.routed: list[RoutedMessage] = []
+        self.read_upto = 0
+        self.customer: Customer | None = None
+        self.order: Order | None = None
+        self.shipment: Shipment | None = None
+        self.evidence: CarrierReading | None = None
+        self.case: CarrierCase | None = None
+        self.proposal: ProposedResolution | None = None
+        self.resolution: ResolutionKind | None = None
+        self.autonomous: bool | None = None
+        self.escalation_reason: EscalationReason | None = None
+        self.escalation_level = 0
+        self.escalated_at: datetime | None = None
+        self.decisions: list[SupervisorDecision] = []
+        self.pending_decision: SupervisorDecision | None = None
+        self.refund_total = 0.0
+        self.replacements: list[str] = []
+        self.replies = 0
+        self.decision_no = 0
+        self.timeline: list[TimelineEntry] = []
+        self.preference: str | None = None
+        self._within_limit = False
+
+    # ------------------------------------------------------------ signals and queries
+
+    @workflow.signal
+    def customer_message(self, routed: RoutedMessage) -> None:
+        if any(r.message.message_id == routed.message.message_id for r in self.routed):
+            return  # a retried route or webhook: already recorded
+        self.routed.append(routed)
+        u = routed.understanding
+        if u.preference:
+            self.preference = u.preference
+        self._note(
+            "message",
+            f"{routed.message.channel.value} from {routed.message.sender}: "
+            f"{routed.message.text[:200]!r} (read as {u.intent.value} {u.confidence:.2f})",
+            by="customer",
+        )
+
+    @workflow.signal
+    def supervisor_decision(self, decision: SupervisorDecision) -> None:
+        why_not = refusal(decision, self.state, self.proposal)
+        if why_not is None and self.pending_decision is not None:
+            why_not = "another decision is already being applied"
+        if why_not:
+            self._note("decision_refused", f"{decision.action.value} by {decision.by}: {why_not}",
+                       by=decision.by)
+            return
+        self.pending_decision = decision
+
+    @workflow.query
+    def snapshot(self) -> ContactSnapshot:
+        first = self.routed[0].understanding if self.routed else None
+        channels = list(dict.fromkeys(r.message.channel for r in self.routed))
+        return ContactSnapshot(
+            contact_id=self.contact_id,
+            state=self.state,
+            intent=first.intent if first else None,
+            confidence=first.confidence if first else None,
+            classifier_version=first.classifier_version if first else None,
+            customer_id=self.customer.id if self.customer else None,
+            customer_name=self.customer.name if self.customer else None,
+            tier=self.customer.tier if self.customer else None,
+            order_number=self.order.number if self.order else None,
+            channels=channels,
+            last_channel=self.routed[-1].message.channel if self.routed else None,
+            evidence=self.evidence,
+            carrier_case=self.case.case_number if self.case else None,
+            proposed_resolution=self.proposal,
+            resolution=self.resolution,
+            autonomous=self.autonomous,
+            escalation_reason=self.escalation_reason,
+            escalation_level=self.escalation_level,
+            escalated_at=self.escalated_at,
+            refund_total=round(self.refund_total, 2),
+            replacement_orders=self.replacements,
+            replies_sent=self.replies,
+            messages=[r.message for r in self.routed],
+            decisions=self.decisions,
+            timeline=self.timeline,
+        )
+
+    # ------------------------------------------------------------ the run
+
+    @workflow.run
+    async def run(self, input: ContactInput) -> ContactSnapshot:
+        self.contact_id = input.contact_id
+        self.cfg = input.policy
+        await workflow.wait_condition(lambda: bool(self.routed))
+        first = self._take_message()
+        assert first is not None
+        self._adopt(first)
+        try:
+            try:
+                if not first.match.verified or first.match.problem in (
+                    "unknown_sender", "order_not_theirs"
+                ):
+                    first = await self._verify_identity()
+                await self._handle(first)
+            except _Resolved:
+                pass
+            await self._reopen_window()
+        except _Finished:
+            pass
+        self._note("closed", f"contact finished: {self.state.value}, {self._res()}")
+        return self.snapshot()
+
+    async def _handle(self, first: RoutedMessage) -> None:
+        u = first.understanding
+        self._set_state(ContactState.investigating)
+        if await self._hand_over_if_asked(first):
+            return
+        if u.intent == Intent.other or u.confidence < self.cfg.min_intent_confidence:
+            await self._escalate(
+                EscalationReason.unclear_request,
+                rule=f"intents: {u.intent.value} at confidence {u.confidence:.2f} "
+                f"(min {self.cfg.min_intent_confidence})",
+            )
+            return
+        if self.order is None:
+            await self._escalate(
+                EscalationReason.unclear_request,
+                rule=f"no order matched ({first.match.problem}); a person must identify it",
+            )
+            return
+        playbooks = {
+            Intent.where_is_my_order: self._where_is_my_order,
+            Intent.delivered_not_received: self._delivered_not_received,
+            Intent.cancel_order: self._cancel_order,
+        }
+        playbook = playbooks.get(u.intent)
+        if playbook is None:
+            await self._escalate(
+                EscalationReason.unclear_request,
+                rule=f"{u.intent.value} is not yet automated by this desk; a person decides",
+            )
+            return
+        await playbook()
+
+    # ------------------------------------------------------------ who is asking
+
+    async def _verify_identity(self) -> RoutedMessage:
+        self._note("identity", "sender not verified for any order: no details, no action",
+                   rule="who_is_asking")
+        await self._reply(say.identity_request())
+        self._set_state(ContactState.awaiting_customer)
+        deadline = self.cfg.hours(2 * self.cfg.customer_reply_hours)
+        verified = await self._wait_message(
+            lambda r: r.match.verified and r.match.order is not None, deadline,
+            "wait for a verified follow-up",
+        )
+        if verified is None:
+            await self._finish(ResolutionKind.no_response, autonomous=True,
+                               rule="who_is_asking: no verified follow-up in 2x reply window")
+        assert verified is not None
+        self._adopt(verified)
+        return verified
+
+    def _adopt(self, routed: RoutedMessage) -> None:
+        if routed.match.customer:
+            self.customer = routed.match.customer
+        if routed.match.order:
+            self.order = routed.match.order
+            self.shipment = primary_shipment(self.order.shipments, routed.understanding.tracking_numbers)
+        self._upsert()
+
+    async def _hand_over_if_asked(self, routed: RoutedMessage) -> bool:
+        u = routed.understanding
+        if u.sensitive:
+            await self._escalate(EscalationReason.sensitive, rule="intents: legal or chargeback threat")
+            return True
+        if u.wants_human:
+            await self._escalate(EscalationReason.customer_requested_human,
+                                 rule="intents: customer asked for a person")
+            return True
+        return False
+
+    # ------------------------------------------------------------ where_is_my_order
+
+    async def _where_is_my_order(self) -> None:
+        order = self._order()
+        reading = await self._trace()
+        if reading.status == "not_shipped":
+            ship_by = add_business_days(order.placed_at, self.cfg.handling_days)
+            age = self._now() - order.placed_at
+            await self._reply(say.not_shipped(order, ship_by))
+            if age > timedelta(days=self.cfg.unshipped_escalate_days):
+                await self._escalate(EscalationReason.fulfillment_delay,
+                                     rule=f"wismo.1: unshipped {age.days} days after placing")
+                return
+            await self._finish(ResolutionKind.info_only, rule="wismo.1: told status and ship-by date")
+        if reading.status == "delivered":
+            await self._reply(say.delivered_info(order, reading))
+            await self._finish(ResolutionKind.info_only,
+                               rule="wismo: delivered and the customer did not say it is missing")
+        await self._follow_parcel(reading)
+
+    async def _follow_parcel(self, reading: CarrierReading) -> None:
+        """WISMO steps 2-5 until the parcel is delivered, lost, or returned."""
+        order = self._order()
+        told_late = False
+        while True:
+            exception = reading.exception.value if reading.exception else None
+            if exception == "return_to_sender":
+                await self._escalate(EscalationReason.returned_to_sender,
+                                     rule="wismo.5: carrier is returning it to sender")
+                return
+            if reading.status == "exception" or reading.stalled:
+                why = f"exception {exception}" if exception else "stalled"
+                await self._file_search("lost in transit")
+                await self._reply(say.lost(order, self.case))
+                await self._reship_or_refund(Loss.lost, rule=f"wismo.4: parcel {why}: presumed lost")
+                return
+            if reading.status == "delivered":
+                await self._reply(say.delivered_info(order, reading))
+                await self._finish(ResolutionKind.info_only, rule="wismo.2: delivered")
+            if not reading.late and reading.expected_delivery is not None:
+                check_at = reading.expected_delivery + timedelta(days=1)
+                await self._reply(say.in_transit(order, reading, check_at))
+                wait = self._until(check_at)
+            else:
+                wait = self.cfg.hours(self.cfg.late_recheck_hours)
+                if not told_late:
+                    check_at = self._now() + timedelta(hours=self.cfg.late_recheck_hours)
+                    await self._reply(say.late(order, reading, check_at))
+                    told_late = True
+            self._set_state(ContactState.awaiting_carrier)
+            deadline = self._now() + wait
+            while (msg := await self._wait_message(lambda r: True, deadline - self._now(),
+                                                   "until the next carrier check")) is not None:
+                if await self._hand_over_if_asked(msg):
+                    return
+                if msg.understanding.found_it:
+                    await self._finish(ResolutionKind.info_only,
+                                       rule="wismo: customer says it arrived")
+            reading = await self._trace()
+
+    # ------------------------------------------------------------ delivered_not_received
+
+    async def _delivered_not_received(self) -> None:
+        customer, order = self._customer(), self._order()
+        claims = earlier_claims(customer.claims, self._now(), self.contact_id, self.cfg)
+        await self._record_claim(ClaimKind.delivered_not_received)
+        if claims >= self.cfg.repeat_claim_limit:
+            await self._escalate(
+                EscalationReason.fraud_review,
+                rule=f"dnr.1: {claims} earlier claims in {self.cfg.claim_window_days:.0f} days "
+                f"(limit {self.cfg.repeat_claim_limit})",
+            )
+            return
+        reading = await self._trace()
+        if reading.status != "delivered":
+            self._note("evidence", f"tracking does not show delivered ({reading.status}); "
+                       "following the parcel", rule="dnr: not delivered per carrier")
+            await self._follow_parcel(reading)
+            return
+        if reading.proof == "misdelivered":
+            await self._file_search("misdelivery")
+            await self._reship_or_refund(Loss.misdelivered, rule="dnr.2: GPS shows misdelivery")
+            return
+        if reading.proof == "strong":
+            await self._strong_proof(reading)
+            return
+        assert reading.delivered_at is not None
+        early_until = reading.delivered_at + timedelta(hours=self.cfg.early_claim_hours)
+        if self._now() < early_until:
+            await self._reply(say.early_claim(order, reading, early_until))
+            self._set_state(ContactState.awaiting_customer)
+            msg = await self._wait_message(lambda r: r.understanding.found_it or r.understanding.wants_human
+                                           or r.understanding.sensitive,
+                                           self._until(early_until), "early-claim wait")
+            if msg is not None:
+                if await self._hand_over_if_asked(msg):
+                    return
+                await self._finish(ResolutionKind.found_by_customer, rule="dnr.5: arrived during early-claim wait")
+            reading = await self._trace()
+            if reading.proof != "weak":
+                self._note("evidence", f"after the early-claim wait the proof is {reading.proof}")
+                if reading.proof == "strong":
+                    await self._strong_proof(reading)
+                else:
+                    await self._file_search("misdelivery")
+                    await self._reship_or_refund(Loss.misdelivered, rule="dnr.2: GPS shows misdelivery")
+                return
+        await self._weak_proof(reading)
+
+    async def _weak_proof(self, reading: CarrierReading) -> None:
+        order, tier = self._order(), self._customer().tier
+        await self._file_search("delivered, not received")
+        assert self.case is not None
+        followup = None
+        if tier in (Tier.standard, Tier.new):
+            followup = self._now() + timedelta(hours=self.cfg.carrier_followup_hours)
+        await self._reply(say.weak_proof_search(order, self.case, followup))
+        if tier == Tier.vip:
+            await self._reship_or_refund(Loss.missing, rule="dnr.3 vip: weak proof, resolve at once")
+            return
+        if tier == Tier.b2b:
+            plan = await self._plan(Loss.missing)
+            await self._escalate(EscalationReason.b2b_account, proposal=plan,
+                                 rule="dnr.3 b2b: weak proof on a business account")
+            return
+        await self._await_carrier(reading)
+
+    async def _await_carrier(self, reading: CarrierReading) -> None:
+        """dnr.3 standard/new: wait up to the follow-up window, re-tracing on a cadence."""
+        self._set_state(ContactState.awaiting_carrier)
+        window_ends = self._now() + self.cfg.hours(self.cfg.carrier_followup_hours)
+        original = reading.delivered_at
+        while self._now() < window_ends:
+            step = min(self.cfg.hours(self.cfg.retrace_hours), window_ends - self._now())
+            msg = await self._wait_message(lambda r: True, step, "carrier follow-up / re-trace")
+            if msg is not None:
+                if await self._hand_over_if_asked(msg):
+                    return
+                if msg.understanding.found_it:
+                    await self._reply(say.found_by_customer(self._order()))
+                    await self._finish(ResolutionKind.found_by_customer,
+                                       rule="dnr.3: customer found it")
+                continue
+            latest = await self._trace()
+            found_scan = latest.delivered_at is not None and original is not None and latest.delivered_at > original
+            if (self.case and self.case.status == "found") or found_scan:
+                await self._reply(say.carrier_found(self._order()))
+                await self._finish(ResolutionKind.carrier_found, rule="dnr.3: carrier found it")
+            if self.case and self.case.status == "not_found":
+                self._note("carrier", f"carrier search {self.case.case_number} found nothing; "
+                           "not waiting out the window", rule="dnr.3: search closed not found")
+                break
+        await self._reship_or_refund(Loss.missing, rule="dnr.3: carrier did not find it in the window")
+
+    async def _strong_proof(self, reading: CarrierReading) -> None:
+        order, tier = self._order(), self._customer().tier
+        for attempt in range(2):
+            reply_by = self._now() + timedelta(hours=self.cfg.customer_reply_hours)
+            if attempt == 0:
+                await self._reply(say.strong_proof(order, reading, reply_by))
+            else:
+                await self._reply(say.reminder(order, reply_by))
+            self._set_state(ContactState.awaiting_customer)
+            msg = await self._wait_message(lambda r: True, self.cfg.hours(self.cfg.customer_reply_hours),
+                                           "wait for the customer to check")
+            if msg is None:
+                continue
+            if await self._hand_over_if_asked(msg):
+                return
+            if msg.understanding.found_it:
+                await self._reply(say.found_by_customer(order))
+                await self._finish(ResolutionKind.found_by_customer, rule="dnr.4: customer found it")
+            if tier == Tier.vip:
+                await self._reship_or_refund(Loss.missing, rule="dnr.4 vip: goodwill despite proof")
+                return
+            plan = await self._plan(Loss.missing)
+            await self._escalate(EscalationReason.delivered_with_proof, proposal=plan,
+                                 rule="dnr.4: still missing despite strong proof")
+            return
+        await self._finish(ResolutionKind.no_response, rule="dnr.4: no reply after a reminder")
+
+    # ------------------------------------------------------------ cancel_order
+
+    async def _cancel_order(self) -> None:
+        order, tier = self._order(), self._customer().tier
+        shipped_skus: set[str] = set()
+        for shipment in order.shipments:
+            trace = await self._trace_shipment(shipment)
+            if any(e.status != ScanStatus.label_created for e in trace.events):
+                shipped_skus.update(shipment.skus or [ln.sku for ln in order.lines])
+        open_lines = [ln for ln in order.lines if not ln.cancelled]
+        unshipped = [ln for ln in open_lines if ln.sku not in shipped_skus]
+        if not unshipped:
+            await self._reply(say.cancel_denied(order))
+            await self._finish(ResolutionKind.cancel_denied_shipped, rule="cancel.3: already shipped")
+        partial = len(unshipped) < len(open_lines)
+        refund = round(sum(ln.total for ln in unshipped) + (0 if partial else order.shipping_cost), 2)
+        proposal = ProposedResolution(
+            kind=ResolutionKind.cancelled,
+            refund_lines=affected_lines(order, [ln.sku for ln in unshipped]),
+            refund_amount=refund,
+            refund_shipping=0 if partial else order.shipping_cost,
+            money_at_stake=refund,
+            rule="cancel.2: cancel unshipped lines" if partial else "cancel.1: not shipped",
+            facts={"tier": tier.value, "unshipped": ", ".join(ln.sku for ln in unshipped)},
+        )
+        if tier == Tier.b2b:
+            await self._escalate(EscalationReason.b2b_account, proposal=proposal,
+                                 rule="cancel.1: b2b cancellations go to a person")
+            return
+        await self._execute(proposal)
+        await self._reply(say.cancelled(order, refund, partial))
+        await self._finish(ResolutionKind.cancelled, rule=proposal.rule)
+
+    # ------------------------------------------------------------ reship or refund
+
+    async def _plan(self, loss: Loss) -> ProposedResolution:
+        order = self._order()
+        skus = self.shipment.skus if self.shipment and self.shipment.skus else None
+        lines = affected_lines(order, skus)
+        stock = await workflow.execute_activity_method(
+            LookupActivities.check_stock, [ln.sku for ln in lines],
+            start_to_close_timeout=_QUICK, retry_policy=_RETRY, summary="check stock",
+        )
+        whole = not skus or set(ln.sku for ln in order.lines if not ln.cancelled) <= set(skus)
+        plan = plan_reship_or_refund(
+            order=order, lines=lines, loss=loss, tier=self._customer().tier, stock=stock,
+            preference=self.preference,  # type: ignore[arg-type]
+            whole_order_in_shipment=whole,
+            service=self.shipment.service if self.shipment else "ground", cfg=self.cfg,
+        )
+        self._within_limit = plan.within_limit
+        return plan.proposal
+
+    async def _reship_or_refund(self, loss: Loss, rule: str) -> None:
+        proposal = await self._plan(loss)
+        facts = ", ".join(f"{k}={v}" for k, v in proposal.facts.items())
+        if not self._within_limit:
+            await self._escalate(
+                EscalationReason.over_limit, proposal=proposal,
+                rule=f"{rule}; reship_or_refund.4: {proposal.money_at_stake:.2f} over limit ({facts})",
+            )
+            return
+        self._note("decision", f"{proposal.kind.value}: {proposal.rule} ({facts})", rule=rule)
+        result_replacement = await self._execute(proposal)
+        await self._reply(say.resolution_done(proposal, result_replacement))
+        await self._finish(proposal.kind, rule=f"{rule}; {proposal.rule}")
+
+    async def _execute(self, proposal: ProposedResolution) -> str | None:
+        """Carry out a resolution exactly once: keys derive from contact and decision number."""
+        order = self._order()
+        self.decision_no += 1
+        key = f"{self.contact_id}:d{self.decision_no}"
+        replacement = None
+        if proposal.kind == ResolutionKind.cancelled:
+            self.order = await workflow.execute_activity_method(
+                ResolutionActivities.cancel_order_lines,
+                args=[order.number, [ln.sku for ln in proposal.refund_lines], f"{key}:cancel"],
+                start_to_close_timeout=_QUICK, retry_policy=_RETRY, summary="cancel order lines",
+            )
+        if proposal.reship_lines:
+            result = await workflow.execute_activity_method(
+                ResolutionActivities.create_replacement,
+                args=[order.number, proposal.reship_lines, proposal.service or "ground",
+                      proposal.delivery_note, f"{key}:reship"],
+                start_to_close_timeout=_QUICK, retry_policy=_RETRY,
+                summary=f"reship {len(proposal.reship_lines)} line(s)",
+            )
+            replacement = result.replacement_order
+            if replacement:
+                self.replacements.append(replacement)
+        if proposal.refund_amount > 0:
+            result = await workflow.execute_activity_method(
+                ResolutionActivities.issue_refund,
+                args=[order.number, proposal.refund_amount, proposal.refund_lines,
+                      proposal.rule, f"{key}:refund"],
+                start_to_close_timeout=_QUICK, retry_policy=_RETRY,
+                summary=f"refund {proposal.refund_amount:.2f}",
+            )
+            self.refund_total += result.refunded
+        self._note("executed", f"{proposal.kind.value} executed (key {key})", rule=proposal.rule)
+        return replacement
+
+    # ------------------------------------------------------------ escalation
+
+    async def _escalate(self, reason: EscalationReason, rule: str,
+                        proposal: ProposedResolution | None = None) -> None:
+        tier = self.customer.tier if self.customer else Tier.standard
+        self.escalation_reason = reason
+        self.proposal = proposal
+        self.escalated_at = self._now()
+        self.escalation_level = max(self.escalation_level, 1)
+        self._set_state(ContactState.escalated)
+        what = f"; proposed {proposal.kind.value} ({proposal.money_at_stake:.2f})" if proposal else ""
+        self._note("escalated", f"{reason.value}{what}", rule=rule)
+        sla_hours = self.cfg.escalation_sla_hours[tier]
+        await self._reply(say.escalated(self._now() + timedelta(hours=sla_hours)))
+        holding = 0
+        while self.pending_decision is None:
+            try:
+                await workflow.wait_condition(
+                    lambda: self.pending_decision is not None,
+                    timeout=self.cfg.hours(sla_hours),
+                    timeout_summary=f"escalation SLA {sla_hours:g}h ({tier.value})",
+                )
+            except asyncio.TimeoutError:
+                self.escalation_level += 1
+                self._upsert()
+                self._note("sla_breached", f"no decision within {sla_hours:g}h: supervisors "
+                           f"reminded, level {self.escalation_level}", rule="escalation.4")
+                if holding < _HOLDING_REPLIES:
+                    holding += 1
+                    await self._reply(say.holding(self._now() + timedelta(hours=sla_hours)))
+        await self._apply_decision()
+
+    async def _apply_decision(self) -> None:
+        decision = self.pending_decision
+        assert decision is not None
+        self.pending_decision = None
+        self.read_upto = len(self.routed)  # messages while escalated were shown to the supervisor
+        self.decisions.append(decision)
+        self._note("decision", f"{decision.action.value}: {decision.note}", by=decision.by,
+                   rule="escalation.3")
+        if decision.action == SupervisorAction.reject:
+            if decision.note:
+                await self._reply(decision.note)
+            await self._finish(ResolutionKind.rejected, autonomous=False, rule="escalation.3 reject")
+        if decision.action == SupervisorAction.take_over:
+            self._set_state(ContactState.human_owned)
+            await self._reply(say.human_taking_over())
+            await workflow.wait_condition(lambda: self.pending_decision is not None)
+            closing = self.pending_decision
+            assert closing is not None
+            self.pending_decision = None
+            self.decisions.append(closing)
+            self.resolution = closing.resolution
+            self.autonomous = False
+            self._set_state(ContactState.closed)
+            self._note("closed_by_human", closing.note, by=closing.by, rule="escalation.3 take_over")
+            raise _Finished
+        if decision.action == SupervisorAction.approve:
+            proposal = self.proposal
+        else:
+            assert decision.resolution is not None
+            proposal = override_proposal(decision.resolution, decision.amount, self.proposal,
+                                         self._order()) if self.order else ProposedResolution(
+                kind=decision.resolution, rule="supervisor override")
+        assert proposal is not None
+        replacement = None
+        if proposal.kind in (ResolutionKind.reship, ResolutionKind.refund,
+                             ResolutionKind.reship_and_refund, ResolutionKind.cancelled):
+            replacement = await self._execute(proposal)
+            await self._reply(say.resolution_done(proposal, replacement))
+        await self._finish(proposal.kind, autonomous=False,
+                           rule=f"escalation.3 {decision.action.value} by {decision.by}")
+
+    # ------------------------------------------------------------ after resolution
+
+    async def _reopen_window(self) -> None:
+        if self.state != ContactState.resolved:
+            return
+        ends = self._now() + self.cfg.hours(self.cfg.reopen_hours)
+        while self._now() < ends:
+            msg = await self._wait_message(lambda r: True, ends - self._now(), "reopen window")
+            if msg is None:
+                return
+            u = msg.understanding
+            if u.thanks and not (u.dispute or u.still_missing):
+                self._note("closed", "customer thanked us", rule="after_resolution")
+                return
+            if u.found_it:
+                self._note("found_after_resolution", "recorded; no clawback, no new action",
+                           rule="after_resolution")
+                continue
+            if u.dispute or u.still_missing or u.wants_human or u.sensitive:
+                reason = (EscalationReason.sensitive if u.sensitive else
+                          EscalationReason.customer_disputes)
+                self.resolution = None
+                self.autonomous = None
+                await self._escalate(reason, rule="after_resolution: customer disputes")
+                return
+
+    # ------------------------------------------------------------ building blocks
+
+    def _now(self) -> datetime:
+        return workflow.now()
+
+    def _until(self, moment: datetime) -> timedelta:
+        """A wait until a shop date, scaled like every policy timer (demos run fast)."""
+        remaining = max(moment - self._now(), timedelta(0))
+        return timedelta(seconds=remaining.total_seconds() * self.cfg.time_scale)
+
+    def _order(self) -> Order:
+        assert self.order is not None
+        return self.order
+
+    def _customer(self) -> Customer:
+        assert self.customer is not None
+        return self.customer
+
+    def _res(self) -> str:
+        return self.resolution.value if self.resolution else "no resolution"
+
+    def _take_message(self) -> RoutedMessage | None:
+        if self.read_upto < len(self.routed):
+            self.read_upto += 1
+            return self.routed[self.read_upto - 1]
+        return None
+
+    async def _wait_message(self, wanted: Callable[[RoutedMessage], bool], timeout: timedelta,
+                            summary: str) -> RoutedMessage | None:
+        """The next unread message that matters here, or None when the timer fires first."""
+        deadline = self._now() + timeout
+        while True:
+            while (msg := self._take_message()) is not None:
+                if wanted(msg):
+                    return msg
+            remaining = deadline - self._now()
+            if remaining <= timedelta(0):
+                return None
+            try:
+                await workflow.wait_condition(lambda: self.read_upto < len(self.routed),
+                                              timeout=remaining, timeout_summary=summary)
+            except asyncio.TimeoutError:
+                return None
+
+    async def _reply(self, body: str) -> None:
+        last = self.routed[-1].message
+        self.replies += 1
+        reply = Reply(channel=last.channel, to=last.sender,
+                      subject=f"Re: {last.subject}" if last.subject else None, body=body)
+        await workflow.execute_activity_method(
+            ReplyActivities.send_reply, args=[self.contact_id, reply, f"{self.contact_id}:r{self.replies}"],
+            start_to_close_timeout=_QUICK, retry_policy=_RETRY,
+            summary=f"reply on {last.channel.value}",
+        )
+        self._note("reply", body)
+
+    async def _trace_shipment(self, shipment: Shipment) -> Shipment:
+        result = await workflow.execute_activity_method(
+            TracingActivities.trace_shipment, args=[shipment.tracking, self._now()],
+            start_to_close_timeout=_QUICK, retry_policy=_RETRY,
+            summary=f"trace {shipment.carrier.value} {shipment.tracking}",
+        )
+        if result.case is not None:
+            self.case = result.case
+        return result.shipment
+
+    async def _trace(self) -> CarrierReading:
+        order = self._order()
+        if self.shipment is None:
+            reading = CarrierReading(status="not_shipped")
+        else:
+            try:
+                shipment = await self._trace_shipment(self.shipment)
+            except ActivityError as err:
+                self._note("evidence", f"carrier has no record of {self.shipment.tracking}: {err.cause}")
+                shipment = self.shipment.model_copy(update={"events": []})
+            reading = read_carrier_record(shipment, order.address, self._now(), self.cfg)
+        self.evidence = reading
+        facts = f" proof {reading.proof} ({'; '.join(reading.proof_facts)})" if reading.proof else ""
+        flags = "".join(f" {f}" for f in ("late", "stalled") if getattr(reading, f))
+        self._note("evidence", f"carrier record: {reading.status}{flags}{facts}", rule="carrier_record")
+        return reading
+
+    async def _file_search(self, reason: str) -> None:
+        if self.shipment is None or (self.case is not None):
+            return
+        self.case = await workflow.execute_activity_method(
+            CarrierSearchActivities.file_carrier_search,
+            args=[self.shipment.tracking, reason, self._now(), f"{self.contact_id}:search"],
+            start_to_close_timeout=_QUICK, retry_policy=_RETRY,
+            summary=f"file carrier search ({reason})",
+        )
+        self._upsert()
+        self._note("carrier_search", f"{self.case.kind} filed: case {self.case.case_number} ({reason})",
+                   rule="carrier_search")
+
+    async def _record_claim(self, kind: ClaimKind) -> None:
+        await workflow.execute_activity_method(
+            LookupActivities.record_claim,
+            args=[self._customer().id, kind, self._now(), f"{self.contact_id}:claim"],
+            start_to_close_timeout=_QUICK, retry_policy=_RETRY, summary="record claim",
+        )
+
+    async def _finish(
+        self, resolution: ResolutionKind, rule: str, autonomous: bool | None = None
+    ) -> NoReturn:
+        self.resolution = resolution
+        # What arrived before the resolution was already part of this decision.
+        self.read_upto = len(self.routed)
+        self.autonomous = (not self.decisions) if autonomous is None else autonomous
+        self._set_state(resolution.final_state)
+        self._note("resolved", f"{resolution.value} ({'autonomous' if self.autonomous else 'supervisor'})",
+                   rule=rule)
+        if resolution.final_state == ContactState.closed:
+            raise _Finished
+        raise _Resolved
+
+    def _note(self, kind: str, text: str, rule: str | None = None, by: str = "desk") -> None:
+        self.timeline.append(TimelineEntry(at=self._now(), kind=kind, text=text, by=by, rule=rule))
+        self._details()
+
+    def _set_state(self, state: ContactState) -> None:
+        self.state = state
+        self._upsert()
+        self._details()
+
+    def _details(self) -> None:
+        lines = [f"**{self.state.value}**" + (f" — {self.escalation_reason.value}"
+                                              if self.state == ContactState.escalated and self.escalation_reason else "")]
+        if self.order:
+            lines.append(f"order {self.order.number}" + (f", {self.customer.tier.value} customer {self.customer.name}" if self.customer else ""))
+        if self.evidence:
+            lines.append(f"carrier: {self.evidence.status}" + (f", proof {self.evidence.proof}" if self.evidence.proof else ""))
+        if self.case:
+            lines.append(f"carrier case {self.case.case_number} ({self.case.status})")
+        if self.proposal:
+            lines.append(f"proposed: {self.proposal.kind.value} {self.proposal.money_at_stake:.2f} — {self.proposal.rule}")
+        if self.resolution:
+            lines.append(f"resolution: {self.resolution.value} ({'autonomous' if self.autonomous else 'supervisor'})")
+        for entry in self.timeline[-5:]:
+            why = f" [{entry.rule}]" if entry.rule else ""
+            lines.append(f"- {entry.at:%m-%d %H:%M} {entry.kind}: {entry.text[:140]}{why}")
+        workflow.set_current_details("\n".join(lines))
+
+    def _upsert(self) -> None:
+        updates = [sa.CONTACT_STATE.value_set(self.state.value)]
+        if self.routed:
+            updates.append(sa.INTENT.value_set(self.routed[0].understanding.intent.value))
+            updates.append(sa.CHANNELS.value_set(
+                list(dict.fromkeys(r.message.channel.value for r in self.routed))))
+        if self.customer:
+            updates.append(sa.CUSTOMER_TIER.value_set(self.customer.tier.value))
+        if self.order:
+            updates.append(sa.ORDER_NUMBER.value_set(self.order.number))
+        if self.resolution:
+            updates.append(sa.RESOLUTION.value_set(self.resolution.value))
+        if self.autonomous is not None:
+            updates.append(sa.AUTONOMOUS.value_set(self.autonomous))
+        if self.escalation_reason:
+            updates.append(sa.ESCALATION_REASON.value_set(self.escalation_reason.value))
+        if self.case:
+            updates.append(sa.CARRIER_CASE.value_set(self.case.case_number))
+        workflow.upsert_search_attributes(updates)
+
+
+class _Resolved(_Finished):
+    """A final resolution that still opens the reopen window."""

@@ -1,0 +1,57 @@
+"""Intake: a message is durably accepted first, then read, matched and routed.
+
+Channel ingest starts this workflow and answers the webhook as soon as Temporal holds
+it, so an order system that is down delays matching but loses nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.lookup import LookupActivities
+    from activities.routing import RoutingActivities
+    from activities.understanding import classify_message
+    from desk.models import InboundMessage, RoutedMessage
+    from desk.routing import contact_id_for
+
+# Lookups retry for as long as the order system is down: the message is safe meanwhile.
+_PATIENT = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
+
+
+@workflow.defn(name="IntakeWorkflow")
+class IntakeWorkflow:
+    @workflow.run
+    async def run(self, message: InboundMessage) -> RoutedMessage:
+        if message.received_at is None:
+            message = message.model_copy(update={"received_at": workflow.now()})
+        understanding = await workflow.execute_activity(
+            classify_message,
+            message,
+            start_to_close_timeout=timedelta(seconds=30),
+            summary="read the message",
+        )
+        match = await workflow.execute_activity_method(
+            LookupActivities.match_sender,
+            args=[message, understanding],
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_PATIENT,
+            summary="match customer and order",
+        )
+        routed = RoutedMessage(
+            message=message,
+            understanding=understanding,
+            match=match,
+            contact_id=contact_id_for(match, message.sender),
+        )
+        await workflow.execute_activity_method(
+            RoutingActivities.route_message,
+            routed,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_PATIENT,
+            summary=f"route to {routed.contact_id}",
+        )
+        return routed
