@@ -18,6 +18,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
 from desk.binaries import find_binary
@@ -32,6 +33,19 @@ from workers.worker import build_worker
 
 TASK_QUEUE = "scenario"
 SETTLE = timedelta(days=10)  # SCHEMA.md: the state ten days after the last scripted event
+
+
+_RUNTIME: Runtime | None = None
+
+
+def _quiet_runtime() -> Runtime:
+    """One runtime for all scenarios, logging only the SDK core's errors (not its
+    warnings about the test server's missing capabilities)."""
+    global _RUNTIME
+    if _RUNTIME is None:
+        _RUNTIME = Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(
+            filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))))
+    return _RUNTIME
 
 
 async def _wait_closed(client: Client, workflow_id: str, limit_s: float = 60) -> None:
@@ -115,7 +129,8 @@ async def _play(env: WorkflowEnvironment, scenario: Scenario, shop: SandboxShop)
 def _outcome(scenario: Scenario, snaps: list[ContactSnapshot], shop: SandboxShop) -> dict[str, Any]:
     main = snaps[0]
     numbers = [o.number for o in scenario.orders]
-    cases = [c for c in shop.carrier_cases() if not numbers or c.order_number in numbers]
+    trackings = {s.tracking for o in scenario.orders for s in o.shipments}
+    cases = [c for c in shop.carrier_cases() if c.tracking in trackings]
     return {
         "scenario": scenario.name,
         "contact": main.contact_id,
@@ -157,6 +172,7 @@ async def run_scenario(path: Path, policy: PolicyConfig | None = None) -> dict[s
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
+        runtime=_quiet_runtime(),
     )
     with tempfile.TemporaryDirectory(prefix="desk-scenario-") as tmp:
         shop = SandboxShop(f"sqlite:///{Path(tmp) / 'shop.db'}")
@@ -170,7 +186,7 @@ async def run_scenario(path: Path, policy: PolicyConfig | None = None) -> dict[s
             return {"scenario": scenario.name, "ok": False, "failed": ["run"],
                     "error": f"{type(err).__name__}: {err}"}
         finally:
-            shop.dispose()
+            shop.close()
     failed = check(outcome, scenario.expectations)
     outcome.update(ok=not failed, failed=failed, seconds=round(time.monotonic() - started, 1))
     return outcome

@@ -546,6 +546,7 @@ class ContactWorkflow:
         self.proposal = proposal
         self.escalated_at = self._now()
         self.escalation_level = max(self.escalation_level, 1)
+        self.autonomous = False  # whatever comes next, a supervisor decides it
         self._set_state(ContactState.escalated)
         what = f"; proposed {proposal.kind.value} ({proposal.money_at_stake:.2f})" if proposal else ""
         self._note("escalated", f"{reason.value}{what}", rule=rule)
@@ -632,7 +633,6 @@ class ContactWorkflow:
                 reason = (EscalationReason.sensitive if u.sensitive else
                           EscalationReason.customer_disputes)
                 self.resolution = None
-                self.autonomous = None
                 await self._escalate(reason, rule="after_resolution: customer disputes")
                 return
 

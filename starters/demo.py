@@ -1,0 +1,159 @@
+"""``desk demo``: the whole desk on embedded defaults, the demo shop, a stream of contacts.
+
+Timers are scaled (48 h of policy time is 10 s here) so the run settles in about a
+minute; the report is printed from the contacts' own snapshots and the shop's ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+
+from desk.config import PolicyConfig, Settings
+from desk.models import ContactSnapshot, ContactState, RoutedMessage, SupervisorAction, SupervisorDecision
+from desk.store.demo_shop import seed_demo_shop
+from desk.store.sandbox import SandboxShop
+from desk.temporal_client import connect
+from starters.embedded_temporal import start_embedded_temporal
+from starters.ingest_api import create_app
+from starters.serving import api_server, serve, stop_event
+from starters.simulator import post_message
+from workers.worker import build_worker
+
+DEMO_TIME_SCALE = 1 / 17280  # 48 h of policy time -> 10 s
+SETTLED = {ContactState.resolved, ContactState.closed, ContactState.escalated,
+           ContactState.human_owned}
+DEMO_SUPERVISOR = "demo-supervisor@shop.example"
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+async def _contacts(client: Client, intake_ids: list[str]) -> list[str]:
+    found: list[str] = []
+    for intake_id in intake_ids:
+        routed = await client.get_workflow_handle(intake_id, result_type=RoutedMessage).result()
+        if routed.contact_id not in found:
+            found.append(routed.contact_id)
+    return found
+
+
+async def _snapshots(client: Client, contact_ids: list[str]) -> list[ContactSnapshot]:
+    return list(await asyncio.gather(*(
+        client.get_workflow_handle(c).query("snapshot", result_type=ContactSnapshot)
+        for c in contact_ids
+    )))
+
+
+async def _supervise(client: Client, snaps: list[ContactSnapshot], decided: set[str]) -> None:
+    """The demo's supervisor approves over-limit proposals, so a decision shows in the UI."""
+    for s in snaps:
+        if (s.state == ContactState.escalated and s.escalation_reason
+                and s.escalation_reason.value == "over_limit" and s.contact_id not in decided):
+            decided.add(s.contact_id)
+            await client.get_workflow_handle(s.contact_id).signal(
+                "supervisor_decision",
+                SupervisorDecision(action=SupervisorAction.approve, by=DEMO_SUPERVISOR,
+                                   note="demo: proposal checked and approved"),
+            )
+
+
+def report(snaps: list[ContactSnapshot], shop: SandboxShop) -> str:
+    by_intent = Counter(s.intent.value if s.intent else "unknown" for s in snaps)
+    by_state = Counter(s.state.value for s in snaps)
+    autonomous = [s for s in snaps if s.autonomous]
+    escalated = Counter(s.escalation_reason.value for s in snaps
+                        if s.state == ContactState.escalated and s.escalation_reason)
+    resolutions = Counter(s.resolution.value for s in snaps if s.resolution)
+    refunds = shop.refunds()
+    lines = [
+        "", "=== contact desk: demo report ===",
+        f"contacts: {len(snaps)}",
+        "by intent: " + ", ".join(f"{k} {v}" for k, v in by_intent.most_common()),
+        "by state: " + ", ".join(f"{k} {v}" for k, v in by_state.most_common()),
+        "resolutions: " + ", ".join(f"{k} {v}" for k, v in resolutions.most_common()),
+        f"resolved autonomously: {len(autonomous)} of {len(snaps)} "
+        f"({100 * len(autonomous) / max(1, len(snaps)):.0f}%)",
+        "escalated, waiting on a supervisor: "
+        + (", ".join(f"{k} {v}" for k, v in escalated.most_common()) or "none"),
+        f"reships (replacement orders): {shop.replacement_count()}",
+        f"refunds: {len(refunds)} totalling {sum(r.amount for r in refunds):.2f}",
+        f"carrier cases filed: {len(shop.carrier_cases())}",
+        f"replies sent: {len(shop.outbox())}",
+    ]
+    return "\n".join(lines)
+
+
+async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contacts: int) -> int:
+    if policy.time_scale == 1.0:
+        policy = policy.model_copy(update={"time_scale": DEMO_TIME_SCALE})
+    data = Path(settings.data_dir) / "demo"
+    shutil.rmtree(data, ignore_errors=True)  # each demo starts from a fresh shop and history
+    settings = settings.model_copy(update={"data_dir": str(data), "database_url": None})
+    data.mkdir(parents=True, exist_ok=True)
+    shop = SandboxShop(settings.shop_url)
+    shop.create_all()
+    summary = seed_demo_shop(shop, datetime.now(UTC), search_delay_scale=policy.time_scale)
+    stop = stop_event()
+    _say(f"demo shop seeded: {summary.model_dump(exclude={'contacts'})}")
+    async with start_embedded_temporal(settings):
+        client = await connect(settings)
+        worker = build_worker(client, shop, settings.task_queue, policy)
+        server = api_server(create_app(client, settings), settings.ingest_host, settings.ingest_port)
+
+        async def scripted() -> None:
+            await _run_traffic(client, settings, shop, summary.contacts[:contacts])
+            if not once:
+                _say(f"\nThe desk stays up: Temporal UI http://127.0.0.1:{settings.ui_port} "
+                     '(try ContactState = "escalated"). Ctrl-C stops it.')
+                await stop.wait()
+
+        await serve(stop, worker=worker, server=server, also=scripted)
+    shop.close()
+    return 0
+
+
+async def _run_traffic(client: Client, settings: Settings, shop: SandboxShop, script: list) -> None:
+    _say(f"Temporal UI: http://127.0.0.1:{settings.ui_port}  ingest: "
+         f"http://{settings.ingest_host}:{settings.ingest_port}")
+    intake_ids: list[str] = []
+    base = f"http://{settings.ingest_host}:{settings.ingest_port}"
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        for _ in range(50):  # the API comes up alongside this task
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+        for i, c in enumerate(script):
+            accepted = await post_message(http, c.channel, c.sender, c.text, c.subject,
+                                          c.attachments, message_id=f"demo-{i:04d}")
+            intake_ids.append(accepted["intake_workflow_id"])
+            await asyncio.sleep(0.1)
+    _say(f"sent {len(intake_ids)} messages through the ingest API in "
+         f"{time.monotonic() - started:.1f}s")
+    contact_ids = await _contacts(client, intake_ids)
+    decided: set[str] = set()
+    deadline = time.monotonic() + 150
+    snaps: list[ContactSnapshot] = []
+    while time.monotonic() < deadline:
+        snaps = await _snapshots(client, contact_ids)
+        await _supervise(client, snaps, decided)
+        states = Counter(s.state.value for s in snaps)
+        _say(f"[{time.monotonic() - started:5.1f}s] " +
+             ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
+        if all(s.state in SETTLED for s in snaps) and not (
+                decided - {s.contact_id for s in snaps if s.state != ContactState.escalated}):
+            break
+        await asyncio.sleep(2)
+    print(report(snaps, shop), flush=True)

@@ -1,0 +1,67 @@
+"""``desk up``, ``desk worker``, ``desk ingest``, ``desk seed``: the desk's processes."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+
+from desk.config import PolicyConfig, Settings
+from desk.store.demo_shop import seed_demo_shop
+from desk.store.sandbox import SandboxShop
+from desk.temporal_client import connect
+from starters.embedded_temporal import start_embedded_temporal
+from starters.ingest_api import create_app
+from starters.serving import api_server, serve, stop_event
+from workers.worker import build_worker
+
+
+def open_shop(settings: Settings) -> SandboxShop:
+    shop = SandboxShop(settings.shop_url)
+    shop.create_all()
+    return shop
+
+
+async def run_up(settings: Settings, policy: PolicyConfig) -> int:
+    shop = open_shop(settings)
+    stop = stop_event()
+    async with start_embedded_temporal(settings):
+        client = await connect(settings)
+        worker = build_worker(client, shop, settings.task_queue, policy)
+        server = api_server(create_app(client, settings), settings.ingest_host, settings.ingest_port)
+        print(
+            f"desk is up\n  Temporal UI   http://127.0.0.1:{settings.ui_port}\n"
+            f"  ingest API    http://{settings.ingest_host}:{settings.ingest_port}/docs\n"
+            f"  shop database {settings.shop_url}\nCtrl-C stops everything.",
+            file=sys.stderr,
+        )
+        await serve(stop, worker=worker, server=server)
+    shop.close()
+    return 0
+
+
+async def run_worker(settings: Settings, policy: PolicyConfig) -> int:
+    shop = open_shop(settings)
+    client = await connect(settings)
+    print(f"worker on task queue {settings.task_queue} at {settings.temporal_address}",
+          file=sys.stderr)
+    await serve(stop_event(), worker=build_worker(client, shop, settings.task_queue, policy))
+    shop.close()
+    return 0
+
+
+async def run_ingest(settings: Settings) -> int:
+    client = await connect(settings)
+    server = api_server(create_app(client, settings), settings.ingest_host, settings.ingest_port)
+    await serve(stop_event(), server=server)
+    return 0
+
+
+def seed_shop(settings: Settings, fresh: bool) -> int:
+    shop = SandboxShop(settings.shop_url)
+    if fresh:
+        shop.drop_all()
+    shop.create_all()
+    summary = seed_demo_shop(shop, datetime.now(UTC))
+    print(summary.model_dump_json(indent=2, exclude={"contacts"}))
+    shop.close()
+    return 0
