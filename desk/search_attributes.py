@@ -6,6 +6,8 @@ docker-compose's admin-tools step): ``ContactState = "escalated"`` and the like.
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.common import SearchAttributeKey
 
 CONTACT_STATE = SearchAttributeKey.for_keyword("ContactState")
@@ -18,7 +20,7 @@ AUTONOMOUS = SearchAttributeKey.for_bool("ContactAutonomous")
 ESCALATION_REASON = SearchAttributeKey.for_keyword("EscalationReason")
 CARRIER_CASE = SearchAttributeKey.for_keyword("CarrierCase")
 
-ALL = [
+ALL: list[SearchAttributeKey[Any]] = [
     CONTACT_STATE,
     INTENT,
     CUSTOMER_TIER,

@@ -105,8 +105,8 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
     summary = seed_demo_shop(shop, datetime.now(UTC), search_delay_scale=policy.time_scale)
     stop = stop_event()
     _say(f"demo shop seeded: {summary.model_dump(exclude={'contacts'})}")
-    async with start_embedded_temporal(settings):
-        client = await connect(settings)
+    async with start_embedded_temporal(settings) as temporal:
+        client = await connect(temporal.settings)
         worker = build_worker(client, shop, settings.task_queue, policy)
         server = api_server(create_app(client, settings), settings.ingest_host, settings.ingest_port)
 

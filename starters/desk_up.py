@@ -24,8 +24,8 @@ def open_shop(settings: Settings) -> SandboxShop:
 async def run_up(settings: Settings, policy: PolicyConfig) -> int:
     shop = open_shop(settings)
     stop = stop_event()
-    async with start_embedded_temporal(settings):
-        client = await connect(settings)
+    async with start_embedded_temporal(settings) as temporal:
+        client = await connect(temporal.settings)
         worker = build_worker(client, shop, settings.task_queue, policy)
         server = api_server(create_app(client, settings), settings.ingest_host, settings.ingest_port)
         print(

@@ -64,6 +64,7 @@ _RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1), non_retryable_error_types=["NotFound", "Conflict"]
 )
 _HOLDING_REPLIES = 3  # a customer hears about a late specialist at most this often
+_TOP_LEVEL = 3  # escalation levels: team, lead, manager
 
 
 class _Finished(Exception):
@@ -552,22 +553,26 @@ class ContactWorkflow:
         self._note("escalated", f"{reason.value}{what}", rule=rule)
         sla_hours = self.cfg.escalation_sla_hours[tier]
         await self._reply(say.escalated(self._now() + timedelta(hours=sla_hours)))
-        holding = 0
+        breaches = 0
         while self.pending_decision is None:
+            # Past the top level, reminders slow to daily: the contact may wait on a person
+            # for weeks, and its history must not fill with timers.
+            wait_hours = sla_hours if self.escalation_level < _TOP_LEVEL else max(sla_hours, 24)
             try:
                 await workflow.wait_condition(
                     lambda: self.pending_decision is not None,
-                    timeout=self.cfg.hours(sla_hours),
-                    timeout_summary=f"escalation SLA {sla_hours:g}h ({tier.value})",
+                    timeout=self.cfg.hours(wait_hours),
+                    timeout_summary=f"escalation SLA {wait_hours:g}h ({tier.value})",
                 )
             except asyncio.TimeoutError:
-                self.escalation_level += 1
+                breaches += 1
+                self.escalation_level = min(self.escalation_level + 1, _TOP_LEVEL)
                 self._upsert()
-                self._note("sla_breached", f"no decision within {sla_hours:g}h: supervisors "
-                           f"reminded, level {self.escalation_level}", rule="escalation.4")
-                if holding < _HOLDING_REPLIES:
-                    holding += 1
-                    await self._reply(say.holding(self._now() + timedelta(hours=sla_hours)))
+                self._note("sla_breached", f"no decision for {breaches} SLA period(s): "
+                           f"supervisors reminded, level {self.escalation_level}",
+                           rule="escalation.4")
+                if breaches <= _HOLDING_REPLIES:
+                    await self._reply(say.holding(self._now() + timedelta(hours=wait_hours)))
         await self._apply_decision()
 
     async def _apply_decision(self) -> None:

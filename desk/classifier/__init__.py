@@ -1,0 +1,70 @@
+"""The first-message classifier: what a customer message asks, and what it names.
+
+Rule-based (`rules-1`). Pure and allocation-light: every pattern is compiled at import,
+nothing is read or written at call time, so it is safe inside a Temporal activity and
+deterministic for replays of its result.
+
+    clean    strip quoted history and signatures; normalise case, typos, whitespace
+    extract  order/tracking numbers, preference and the follow-up flags (model-agnostic)
+    rules    intent scores from weighted cues, and the confidence
+"""
+
+from __future__ import annotations
+
+from desk.models import Attachment, Understanding
+
+from .clean import is_reply_subject, normalise, strip_quoted, strip_reply_prefix
+from .extract import Features, extract
+from .rules import decide, score_intents
+
+__all__ = ["CLASSIFIER_VERSION", "Features", "classify"]
+
+CLASSIFIER_VERSION = "rules-1"
+
+# An intent this likely is a problem being raised, so a "thanks" alongside it does not close.
+_PROBLEM_SCORE = 0.6
+
+
+def classify(
+    text: str,
+    subject: str | None = None,
+    attachments: list[Attachment] | None = None,
+) -> Understanding:
+    body = strip_quoted(text or "")
+    subj = (subject or "").strip()
+    bare_subject = strip_reply_prefix(subj)
+    # A "Re:" subject repeats an earlier message (often ours: "Re: Your order was
+    # delivered"), so it names the order but says nothing about what this message wants.
+    cue_source = (
+        body if (is_reply_subject(subj) or not bare_subject) else f"{bare_subject}.\n{body}"
+    )
+    id_source = f"{bare_subject}\n{body}" if bare_subject else body
+    t = normalise(cue_source)
+
+    f = extract(id_source, t, list(attachments or []))
+    scores = score_intents(t)
+    intent, confidence = decide(t, scores)
+
+    raises_problem = (
+        max(scores.values()) >= _PROBLEM_SCORE
+        or f.dispute
+        or f.still_missing
+        or f.wants_human
+        or f.sensitive
+        or f.asks_something
+    )
+    return Understanding(
+        intent=intent,
+        confidence=confidence,
+        order_numbers=f.order_numbers,
+        tracking_numbers=f.tracking_numbers,
+        preference=f.preference,
+        wants_human=f.wants_human,
+        sensitive=f.sensitive,
+        found_it=f.found_it,
+        still_missing=f.still_missing,
+        thanks=f.thanks_phrase and not raises_problem,
+        dispute=f.dispute,
+        has_image=f.has_image,
+        classifier_version=CLASSIFIER_VERSION,
+    )
