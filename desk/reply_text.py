@@ -76,6 +76,14 @@ def lost(order: Order, case: CarrierCase | None) -> str:
     return f"Order {order.number} has stopped moving with the carrier and we consider it lost.{search}"
 
 
+def misdelivered(order: Order, reading: CarrierReading, case: CarrierCase | None) -> str:
+    search = f" We have opened carrier case {case.case_number} to recover it." if case else ""
+    return (
+        f"The carrier's GPS shows order {order.number} was scanned delivered away from your "
+        f"address ({_scan(reading)}), so it went to the wrong place.{search}"
+    )
+
+
 def resolution_done(p: ProposedResolution, replacement: str | None) -> str:
     parts = []
     if p.reship_lines:

@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     run = scen_sub.add_parser("run", help="run scenario files or folders")
     run.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
     run.add_argument("--jobs", "-j", type=int, default=4, help="scenarios run at once")
+    run.add_argument("--histories", metavar="DIR",
+                     help="save each contact's workflow history as JSON (for replay tests)")
     sub.add_parser("escalations", help="list escalated contacts (the supervisor queue)")
     show = sub.add_parser("show", help="print a contact's snapshot as JSON")
     show.add_argument("contact_id")
@@ -65,7 +67,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "scenario":
         from starters.scenario_runner import run_all
 
-        return await run_all(args.paths, args.jobs)
+        from pathlib import Path
+
+        history_dir = Path(args.histories) if args.histories else None
+        return await run_all(args.paths, args.jobs, history_dir=history_dir)
     settings = Settings.from_env()
     policy = load_policy()
     if args.command == "up":

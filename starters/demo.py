@@ -7,6 +7,7 @@ minute; the report is printed from the contacts' own snapshots and the shop's le
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import sys
 import time
@@ -15,11 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import structlog
 from temporalio.client import Client
 
 from desk.config import PolicyConfig, Settings
 from desk.models import ContactSnapshot, ContactState, RoutedMessage, SupervisorAction, SupervisorDecision
-from desk.store.demo_shop import seed_demo_shop
+from desk.store.demo_shop import DemoContact, seed_demo_shop
 from desk.store.sandbox import SandboxShop
 from desk.temporal_client import connect
 from starters.embedded_temporal import start_embedded_temporal
@@ -32,6 +34,15 @@ DEMO_TIME_SCALE = 1 / 17280  # 48 h of policy time -> 10 s
 SETTLED = {ContactState.resolved, ContactState.closed, ContactState.escalated,
            ContactState.human_owned}
 DEMO_SUPERVISOR = "demo-supervisor@shop.example"
+MAX_WAIT_S = 120
+TRAFFIC_S = 10.0  # the scripted stream of first messages is squeezed into this
+QUIET_S = 20
+
+
+def _quiet_logs() -> None:
+    """The demo shows progress lines; per-message ingest logs would drown them."""
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)
 
 
 def _say(text: str) -> None:
@@ -94,6 +105,7 @@ def report(snaps: list[ContactSnapshot], shop: SandboxShop) -> str:
 
 
 async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contacts: int) -> int:
+    _quiet_logs()
     if policy.time_scale == 1.0:
         policy = policy.model_copy(update={"time_scale": DEMO_TIME_SCALE})
     data = Path(settings.data_dir) / "demo"
@@ -111,7 +123,8 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
         server = api_server(create_app(client, settings), settings.ingest_host, settings.ingest_port)
 
         async def scripted() -> None:
-            await _run_traffic(client, settings, shop, summary.contacts[:contacts])
+            await _run_traffic(client, settings, shop, summary.contacts[:contacts],
+                               policy.time_scale)
             if not once:
                 _say(f"\nThe desk stays up: Temporal UI http://127.0.0.1:{settings.ui_port} "
                      '(try ContactState = "escalated"). Ctrl-C stops it.')
@@ -122,9 +135,21 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
     return 0
 
 
-async def _run_traffic(client: Client, settings: Settings, shop: SandboxShop, script: list) -> None:
+async def _run_traffic(client: Client, settings: Settings, shop: SandboxShop,
+                       script: list[DemoContact], time_scale: float) -> None:
     _say(f"Temporal UI: http://127.0.0.1:{settings.ui_port}  ingest: "
          f"http://{settings.ingest_host}:{settings.ingest_port}")
+    # First messages at their scripted offsets; follow-ups after their (scaled) hours,
+    # often on another channel, so they merge into the same contact.
+    schedule = []
+    squeeze = TRAFFIC_S / max([1.0, *(c.send_after_s for c in script)])
+    for c in script:
+        schedule.append((c.send_after_s * squeeze, c.message_id, c.channel, c.sender, c.text, c.subject,
+                         c.attachments))
+        for f in c.follow_ups:
+            at = c.send_after_s * squeeze + f.after_hours * 3600 * time_scale
+            schedule.append((at, f.message_id, f.channel, f.sender, f.text, None, f.attachments))
+    schedule.sort(key=lambda item: item[0])
     intake_ids: list[str] = []
     base = f"http://{settings.ingest_host}:{settings.ingest_port}"
     started = time.monotonic()
@@ -135,25 +160,31 @@ async def _run_traffic(client: Client, settings: Settings, shop: SandboxShop, sc
                     break
             except httpx.TransportError:
                 await asyncio.sleep(0.1)
-        for i, c in enumerate(script):
-            accepted = await post_message(http, c.channel, c.sender, c.text, c.subject,
-                                          c.attachments, message_id=f"demo-{i:04d}")
+        for at, message_id, channel, sender, text, subject, attachments in schedule:
+            await asyncio.sleep(max(0.0, started + at - time.monotonic()))
+            accepted = await post_message(http, channel, sender, text, subject, attachments,
+                                          message_id=message_id)
             intake_ids.append(accepted["intake_workflow_id"])
-            await asyncio.sleep(0.1)
     _say(f"sent {len(intake_ids)} messages through the ingest API in "
          f"{time.monotonic() - started:.1f}s")
     contact_ids = await _contacts(client, intake_ids)
     decided: set[str] = set()
-    deadline = time.monotonic() + 150
+    deadline = time.monotonic() + MAX_WAIT_S
     snaps: list[ContactSnapshot] = []
+    last_change, last_states = time.monotonic(), ""
     while time.monotonic() < deadline:
         snaps = await _snapshots(client, contact_ids)
         await _supervise(client, snaps, decided)
-        states = Counter(s.state.value for s in snaps)
-        _say(f"[{time.monotonic() - started:5.1f}s] " +
-             ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
-        if all(s.state in SETTLED for s in snaps) and not (
-                decided - {s.contact_id for s in snaps if s.state != ContactState.escalated}):
+        states = ", ".join(f"{k} {v}" for k, v in sorted(Counter(s.state.value for s in snaps).items()))
+        if states != last_states:
+            last_change, last_states = time.monotonic(), states
+            _say(f"[{time.monotonic() - started:5.1f}s] {states}")
+        if all(s.state in SETTLED for s in snaps):
             break
-        await asyncio.sleep(2)
+        # Parcels that are late but still moving keep waiting on the carrier; the shop's
+        # scans are real time while timers are scaled, so they would wait for real days.
+        if time.monotonic() - last_change > QUIET_S:
+            _say(f"no change for {QUIET_S}s; the rest are waiting on carriers or customers")
+            break
+        await asyncio.sleep(1)
     print(report(snaps, shop), flush=True)

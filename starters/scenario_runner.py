@@ -104,7 +104,16 @@ async def _settle(env: WorkflowEnvironment) -> None:
     await asyncio.sleep(0.2)
 
 
-async def _play(env: WorkflowEnvironment, scenario: Scenario, shop: SandboxShop) -> dict[str, Any]:
+async def _save_histories(client: Client, workflow_ids: list[str], folder: Path,
+                          scenario: Scenario) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for workflow_id in workflow_ids:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        (folder / f"{scenario.name}--{workflow_id}.json").write_text(history.to_json())
+
+
+async def _play(env: WorkflowEnvironment, scenario: Scenario, shop: SandboxShop,
+                history_dir: Path | None = None) -> dict[str, Any]:
     t0 = await env.get_current_time()
     load_scenario_into(shop, scenario, t0)
     events: list[tuple[timedelta, int, int, ScenarioMessage | ScenarioDecision]] = [
@@ -123,6 +132,8 @@ async def _play(env: WorkflowEnvironment, scenario: Scenario, shop: SandboxShop)
         await _settle(env)
     await _advance_to(env, t0 + events[-1][0] + SETTLE)
     snaps = [await _snapshot(env.client, c) for c in contacts]
+    if history_dir is not None:
+        await _save_histories(env.client, contacts, history_dir, scenario)
     return _outcome(scenario, snaps, shop)
 
 
@@ -163,7 +174,8 @@ def check(outcome: dict[str, Any], expect: dict[str, Any]) -> list[str]:
     return failed
 
 
-async def run_scenario(path: Path, policy: PolicyConfig | None = None) -> dict[str, Any]:
+async def run_scenario(path: Path, policy: PolicyConfig | None = None,
+                       history_dir: Path | None = None) -> dict[str, Any]:
     try:
         scenario = load_scenario(path)
     except ScenarioError as err:
@@ -181,7 +193,7 @@ async def run_scenario(path: Path, policy: PolicyConfig | None = None) -> dict[s
             async with env:
                 await register_search_attributes(env.client)
                 async with build_worker(env.client, shop, TASK_QUEUE, policy or PolicyConfig()):
-                    outcome = await _play(env, scenario, shop)
+                    outcome = await _play(env, scenario, shop, history_dir)
         except Exception as err:  # a broken scenario run is reported, the others still run
             return {"scenario": scenario.name, "ok": False, "failed": ["run"],
                     "error": f"{type(err).__name__}: {err}"}
@@ -192,7 +204,8 @@ async def run_scenario(path: Path, policy: PolicyConfig | None = None) -> dict[s
     return outcome
 
 
-async def run_all(paths: list[str], jobs: int, out: Any = sys.stdout) -> int:
+async def run_all(paths: list[str], jobs: int, out: Any = sys.stdout,
+                  history_dir: Path | None = None) -> int:
     files = scenario_files(paths)
     if not files:
         print("no scenario files found in: " + ", ".join(paths), file=sys.stderr)
@@ -202,7 +215,7 @@ async def run_all(paths: list[str], jobs: int, out: Any = sys.stdout) -> int:
 
     async def one(p: Path) -> dict[str, Any]:
         async with gate:
-            result = await run_scenario(p)
+            result = await run_scenario(p, history_dir=history_dir)
         print(json.dumps(result), file=out, flush=True)
         return result
 

@@ -46,12 +46,15 @@ async def serve(
     watched = [waiter, *tasks] + ([extra] if extra else [])
     done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
     if server is not None:
-        server.should_exit = True
+        server.should_exit = True  # uvicorn finishes its lifespan itself; cancelling it errors
     if worker is not None and worker.is_running:
         await worker.shutdown()
-    for task in [waiter, extra, *tasks]:
+    for task in [waiter, extra]:
         if task is not None and not task.done():
             task.cancel()
+    _, pending = await asyncio.wait(tasks, timeout=15) if tasks else (set(), set())
+    for task in pending:
+        task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     for task in done:
         if task is not waiter and not task.cancelled() and task.exception():

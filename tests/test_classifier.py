@@ -69,6 +69,7 @@ INTENTS = [
     ("Has my order shipped yet? Tracking hasn't updated since Monday.", WISMO),
     ("Hello, I would like to know when my order come. I wait 2 week already.", WISMO),
     ("It was supposed to arrive yesterday, is it lost?", WISMO),
+    ("When will my order arrive? I need it delivered by Friday", WISMO),
     (
         "Hi there,\n\nI ordered a floor lamp (order #123456) three weeks ago and the tracking "
         "number hasn't updated in 10 days. It still says in transit in Memphis. Could you\n"
@@ -84,6 +85,16 @@ INTENTS = [
     ("Package says delivered. Where is it???", DNR),
     ("my package was delivered to the wrong address, the photo isn't my house", DNR),
     ("It says it was delivered on the 3rd but I never recieved it, I think it was stolen", DNR),
+    ("It says delivred but I didnt recieve it", DNR),
+    ("Order 52011 - tracking shows delivered to mailbox. Mailbox empty. Neighbours no.", DNR),
+    (
+        "Hello,\r\n\r\nThe carrier's website shows my parcel as delivered on Friday at 2:14pm. "
+        "I was home all day and nobody knocked; it is not in my mailbox, not at the front "
+        "door and not with the concierge.\r\nPlease advise.\r\n\r\nKind regards,\r\nM. Rossi"
+        "\r\n\r\n________________________________\r\nFrom: Shop Support\r\nSent: Friday\r\n"
+        "Subject: Your order is on its way\r\n\r\nWhere is my order? See tracking below.",
+        DNR,
+    ),
     # wrong_item
     ("You sent me a large instead of a medium.", WRONG),
     ("Wrong item in my box - I ordered the blue mug and got a green teapot", WRONG),
@@ -92,6 +103,7 @@ INTENTS = [
     ("got someone else's order in my package??", WRONG),
     # damaged_item
     ("The mug arrived smashed", DAMAGED),
+    ("It was delivered but the box was crushed and the plates inside are chipped", DAMAGED),
     ("The item is come broken, please help", DAMAGED),
     ("My headphones don't work at all, left side is dead", DAMAGED),
     ("Screen was cracked when I opened the box. Photo attached.", DAMAGED),
@@ -108,6 +120,7 @@ INTENTS = [
     ("Please ship it to my office instead: 200 Market St, Suite 400", ADDRESS),
     ("i moved last week, can you send it to my new address", ADDRESS),
     ("Forgot to add my apartment number to order 41122!", ADDRESS),
+    ("Hey, I just realized I typed the wrong zip code on order 88123, it should be 97202", ADDRESS),
     # other
     ("Do you have this jacket in blue?", OTHER),
     ("I need to change my email address on my account", OTHER),
@@ -150,6 +163,7 @@ def test_subject_counts_unless_it_is_a_reply(text: str, subject: str, intent: In
         "order 52011",
         "",
         "Can I add something to my order?",
+        "Hi, I have a question about my order 52011",
     ],
 )
 def test_vague_text_is_other_and_below_threshold(text: str) -> None:
@@ -293,6 +307,7 @@ def test_preference(text: str, pref: str | None) -> None:
         ("is this a bot? get me a real person", True),
         ("stop the bot", True),
         ("Can I speak with someone from customer service", True),
+        ("agent", True),
         ("My account manager said it shipped", False),
         ("where is my order", False),
     ],
@@ -310,6 +325,7 @@ def test_wants_human(text: str, expected: bool) -> None:
         ("I'm going to file a chargeback", True),
         ("I will dispute the charge with my bank", True),
         ("I'll call my credit card company", True),
+        ("I'm disputing this with PayPal", True),
         ("Reporting you to the BBB and the FTC", True),
         ("I will sue", True),
         ("Hi, Sue here. Where's my order?", False),
@@ -328,6 +344,7 @@ def test_sensitive(text: str, expected: bool) -> None:
         ("it arrived today, thanks", True),
         ("Got it now, thank you so much!", True),
         ("My neighbour had it all along", True),
+        ("It was left next door, they gave it to me this morning", True),
         ("it was in the parcel room", True),
         ("haven't found it", False),
         ("still not found", False),
@@ -350,8 +367,10 @@ def test_found_it(text: str, expected: bool) -> None:
         ("Checked with the neighbours, they don't have it", True),
         ("didn't find it anywhere", True),
         ("still missing", True),
+        ("still not here, no update either", True),
         ("found it!", False),
         ("I still haven't received my refund", False),
+        ("It's been a week and still no tracking", False),
     ],
 )
 def test_still_missing(text: str, expected: bool) -> None:
@@ -386,6 +405,7 @@ def test_thanks(text: str, expected: bool) -> None:
         ("still not here", True),
         ("I asked the neighbours too, nobody has it.", True),
         ("I still haven't received my refund", True),
+        ("the replacement is still broken", True),
         ("Thanks for nothing", True),
         ("thanks!", False),
         ("found it", False),

@@ -335,8 +335,7 @@ class ContactWorkflow:
             await self._follow_parcel(reading)
             return
         if reading.proof == "misdelivered":
-            await self._file_search("misdelivery")
-            await self._reship_or_refund(Loss.misdelivered, rule="dnr.2: GPS shows misdelivery")
+            await self._misdelivered(reading)
             return
         if reading.proof == "strong":
             await self._strong_proof(reading)
@@ -359,10 +358,16 @@ class ContactWorkflow:
                 if reading.proof == "strong":
                     await self._strong_proof(reading)
                 else:
-                    await self._file_search("misdelivery")
-                    await self._reship_or_refund(Loss.misdelivered, rule="dnr.2: GPS shows misdelivery")
+                    await self._misdelivered(reading)
                 return
         await self._weak_proof(reading)
+
+    async def _misdelivered(self, reading: CarrierReading) -> None:
+        await self._file_search("misdelivery")
+        # Contacts started before this reply existed replay without it.
+        if workflow.patched("dnr-misdelivery-reply"):
+            await self._reply(say.misdelivered(self._order(), reading, self.case))
+        await self._reship_or_refund(Loss.misdelivered, rule="dnr.2: GPS shows misdelivery")
 
     async def _weak_proof(self, reading: CarrierReading) -> None:
         order, tier = self._order(), self._customer().tier

@@ -1,8 +1,8 @@
 """The first-message classifier: what a customer message asks, and what it names.
 
-Rule-based (`rules-1`). Pure and allocation-light: every pattern is compiled at import,
-nothing is read or written at call time, so it is safe inside a Temporal activity and
-deterministic for replays of its result.
+Rule-based (`rules-1`). Pure: every pattern is compiled at import and nothing is read,
+written or remembered at call time, so the same message always reads the same, inside a
+Temporal activity or anywhere else.
 
     clean    strip quoted history and signatures; normalise case, typos, whitespace
     extract  order/tracking numbers, preference and the follow-up flags (model-agnostic)
@@ -23,6 +23,17 @@ CLASSIFIER_VERSION = "rules-1"
 
 # An intent this likely is a problem being raised, so a "thanks" alongside it does not close.
 _PROBLEM_SCORE = 0.6
+# Cue matching costs time linear in length, per cue. A customer states the problem at the
+# start of a long e-mail and the ask at its end, so the middle of an essay is skipped to
+# keep within the per-message budget; identifiers are still read from all of it.
+_HEAD = 1000
+_TAIL = 300
+
+
+def _clip(t: str) -> str:
+    if len(t) <= _HEAD + _TAIL:
+        return t
+    return f"{t[:_HEAD]} . {t[-_TAIL:]}"
 
 
 def classify(
@@ -39,7 +50,8 @@ def classify(
         body if (is_reply_subject(subj) or not bare_subject) else f"{bare_subject}.\n{body}"
     )
     id_source = f"{bare_subject}\n{body}" if bare_subject else body
-    t = normalise(cue_source)
+    # Clipping before normalising too keeps a pasted novel from costing its full length.
+    t = _clip(normalise(_clip(cue_source)))
 
     f = extract(id_source, t, list(attachments or []))
     scores = score_intents(t)

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from desk.models import Attachment, Preference
 
-from .cues import Cue, any_hit, cue, first_hit, in_question, is_negated, scope_before, sentence_at
+from .cues import (
+    Cue,
+    cue,
+    group,
+    in_question,
+    is_negated,
+    scope_before,
+)
 
 # ---------------------------------------------------------------- tracking numbers
 
@@ -48,8 +55,8 @@ def tracking_numbers(text: str) -> list[tuple[str, tuple[int, int]]]:
     found.sort()
     out: list[tuple[str, tuple[int, int]]] = []
     for start, end, number in found:
-        # A span already claimed by a longer, earlier match (USPS inside nothing, but a
-        # 12-digit run could sit inside a 22-digit one in odd spacing) is not a second number.
+        # Overlapping matches are one number read twice (a 12-digit run inside a spaced
+        # USPS number): the earliest, longest reading wins.
         if out and start < out[-1][1][1]:
             continue
         out.append((number, (start, end)))
@@ -63,11 +70,13 @@ _DIGITS = r"(\d{4,10})(?![\w])"
 _AFTER_KEYWORD = re.compile(
     r"\b(?:orders?|ord)\b\.?"
     r"(?:\s*(?:no\b\.?|nr\b\.?|num\b\.?|number\b|id\b|ref\b\.?|reference\b|#))?"
-    r"[\s:#=.-]*(?:is\s+|was\s+)?#?\s*" + _DIGITS,
+    # Bounded gaps: unbounded, overlapping whitespace classes backtrack quadratically on
+    # a pasted run of blanks, and identifiers are read from the unclipped text.
+    r"[\s:#=.-]{0,6}(?:is\s{1,3}|was\s{1,3})?#?\s{0,3}" + _DIGITS,
     re.I,
 )
 # More numbers listed after the first: "orders 52011 and 52012", "order #1234, #1235".
-_LIST_MORE = re.compile(r"\s*(?:,|&|\+|/|\band\b|\bor\b)\s*(#?)\s*(\d{4,10})(?![\w])", re.I)
+_LIST_MORE = re.compile(r"\s{0,3}(?:,|&|\+|/|\band\b|\bor\b)\s{0,3}(#?)\s?(\d{4,10})(?![\w])", re.I)
 _HASH = re.compile(r"(?<![\w&])#\s?" + _DIGITS)
 _HASH_NOT_ORDER = re.compile(
     r"\b(?:apt|apartment|suite|ste|unit|room|rm|box|building|bldg|floor|flat|ticket|case)\.?\s*$",
@@ -188,7 +197,7 @@ def preference(t: str) -> Preference | None:
 
 # ---------------------------------------------------------------- flags
 
-_WANTS_HUMAN: tuple[Cue, ...] = (
+_WANTS_HUMAN = group(
     cue(
         r"\b(?:talk|speak|chat|connect|transfer|put)(?: me)?(?: through)? (?:to|with) "
         r"(?:a |an |the |your |some |someone |somebody )?(?:real |actual |live |human |"
@@ -217,10 +226,12 @@ _WANTS_HUMAN: tuple[Cue, ...] = (
         r"\b(?:someone|somebody|anyone) (?:please )?(?:call|phone|ring) me\b|\bcall me back\b", 1.0
     ),
     cue(r"\bescalate (?:this|it|my|me|to)\b", 1.0),
+    # The whole SMS is just "agent" / "human please".
+    cue(r"^\W*(?:a )?(?:human|agent|representative|rep|operator|person)\W*(?:please)?\W*$", 1.0),
 )
 _WANTS_HUMAN_NOT = re.compile(r"\baccount manager\b|\bstore manager\b|\bproperty manager\b")
 
-_SENSITIVE: tuple[Cue, ...] = (
+_SENSITIVE = group(
     cue(r"\b(?:lawyers?|attorneys?|solicitors?|legal action|legal team|legal department)\b", 1.0),
     cue(
         r"\b(?:will|going to|gonna|i'll|to|and|then) sue\b|\bsue (?:you|your|the|them|this)\b", 1.0
@@ -229,10 +240,12 @@ _SENSITIVE: tuple[Cue, ...] = (
     cue(r"\b(?:to|in|see you in) court\b|\bcourt (?:case|action|order)\b", 1.0),
     cue(r"\bcharge ?-?backs?\b|\breverse (?:the|this) (?:charge|payment|transaction)\b", 1.0),
     cue(
-        r"\bdispute (?:the |this |it |my )?(?:charge|transaction|payment|purchase)?\s*"
+        r"\bdisput(?:e|ing) (?:the |this |it |my )?(?:charge|transaction|payment|purchase)?\s*"
         r"(?:with|through|via) (?:my |the )?(?:bank|credit card|card|paypal|visa|amex|mastercard)"
         r"|\b(?:dispute|claim) (?:the |this )?(?:charge|transaction|payment)\b"
-        r"|\b(?:paypal|bank) (?:dispute|claim)\b",
+        r"|\b(?:paypal|bank) (?:dispute|claim)\b"
+        r"|\b(?:file|filed|filing|open|opened|opening|start|started) a (?:dispute|claim) "
+        r"(?:with|through|via|on)\b|\b(?:file|filed|filing|open|opened|opening) a dispute\b",
         1.0,
     ),
     cue(
@@ -250,7 +263,7 @@ _SENSITIVE: tuple[Cue, ...] = (
     ),
 )
 
-_FOUND_STRONG: tuple[Cue, ...] = (
+_FOUND_STRONG = group(
     cue(
         r"\bfound (?:it|them|the (?:package|parcel|box|order|item|delivery)|my (?:package|parcel|"
         r"order|box|item|delivery|stuff))\b",
@@ -274,10 +287,16 @@ _FOUND_STRONG: tuple[Cue, ...] = (
         negatable=True,
     ),
     cue(r"\b(?:turned|showed) up\b", 1.0, negatable=True),
+    cue(
+        r"\b(?:gave|handed|brought|dropped) (?:it|them|the (?:package|parcel|box)) "
+        r"(?:to me|to us|over|back|round)\b",
+        1.0,
+        negatable=True,
+    ),
 )
 # Arrival words say "found" only when the message is not about what arrived being wrong:
 # "it arrived broken" is a damaged item, not a found parcel.
-_FOUND_WEAK: tuple[Cue, ...] = (
+_FOUND_WEAK = group(
     cue(
         r"\b(?:it|they|package|parcel|order|box|replacement|item|items|stuff|everything|delivery)"
         r"(?: has| have|'s)?(?: finally| just| now)? (?:arrived|came)\b",
@@ -307,7 +326,7 @@ _ARRIVED_WITH_PROBLEM = re.compile(
     r"faulty|wrong|instead of|not what i|doesn't work|does not work|missing|empty)\b"
 )
 
-_STILL_MISSING: tuple[Cue, ...] = (
+_STILL_MISSING = group(
     cue(
         r"\bstill\b(?: [\w']+){0,2}? (?:not|no|nothing|missing|waiting|nowhere|\w+n't|cannot|"
         r"lost|gone)\b",
@@ -341,11 +360,18 @@ _STILL_MISSING: tuple[Cue, ...] = (
 # dispute but not a missing parcel.
 _STILL_ABOUT_OTHER = re.compile(
     r"\b(?:refund|money|credit|reply|response|answer|email|call|working|work|fixed|resolved|"
+    r"tracking|updates?|news|"
     r"broken|damaged|wrong|charged|account|password)\b"
 )
+_CLAUSE_BREAK = re.compile(r"[.,;!?\n]|\bbut\b|\band\b")
 _NOT_FOUND_NOISE = re.compile(r"\b(?:page|file|404|error|code|link|account|user) not found\b")
 
-_DISPUTE: tuple[Cue, ...] = (
+_DISPUTE = group(
+    cue(
+        r"\bstill (?:broken|damaged|wrong|the wrong|not working|doesn't work|an issue|a problem|"
+        r"happening|the same|not fixed|not resolved)\b",
+        1.0,
+    ),
     cue(
         r"\b(?:that's|that is|this is|it's|it is)? ?not what (?:i|we) (?:asked|wanted|said|meant|"
         r"requested|ordered)",
@@ -415,11 +441,11 @@ class Features:
 
 
 def wants_human(t: str) -> bool:
-    return any_hit(_WANTS_HUMAN, _WANTS_HUMAN_NOT.sub(" ", t))
+    return _WANTS_HUMAN.hit(_WANTS_HUMAN_NOT.sub(" ", t))
 
 
 def sensitive(t: str) -> bool:
-    return any_hit(_SENSITIVE, t)
+    return _SENSITIVE.hit(t)
 
 
 def _found_hit(c: Cue, t: str) -> bool:
@@ -437,30 +463,29 @@ def _found_hit(c: Cue, t: str) -> bool:
 
 
 def found_it(t: str) -> bool:
-    if any(_found_hit(c, t) for c in _FOUND_STRONG):
+    if _FOUND_STRONG.any.search(t) and any(_found_hit(c, t) for c in _FOUND_STRONG.cues):
         return True
     if _ARRIVED_WITH_PROBLEM.search(t):
         return False
-    return any(_found_hit(c, t) for c in _FOUND_WEAK)
+    return bool(_FOUND_WEAK.any.search(t)) and any(_found_hit(c, t) for c in _FOUND_WEAK.cues)
 
 
 def still_missing(t: str) -> tuple[bool, bool]:
     """(still missing, problem continues): the second also covers a refund still not here."""
     t = _NOT_FOUND_NOISE.sub(" ", t)
     missing = continues = False
-    for c in _STILL_MISSING:
-        m = first_hit(c, t)
-        if m is None:
-            continue
+    for _, m in _STILL_MISSING.matches(t):
         continues = True
-        sentence, _ = sentence_at(t, m.start(), m.end())
-        if not _STILL_ABOUT_OTHER.search(sentence):
+        # What is still missing is named right after the cue, within the same clause:
+        # "still haven't received my refund", but "still not here, no update either".
+        clause = _CLAUSE_BREAK.split(t[m.start() : m.end() + 30], maxsplit=1)[0]
+        if not _STILL_ABOUT_OTHER.search(clause):
             missing = True
     return missing, continues
 
 
 def dispute_phrase(t: str) -> bool:
-    return any_hit(_DISPUTE, t)
+    return _DISPUTE.hit(t)
 
 
 def has_image(attachments: list[Attachment]) -> bool:

@@ -8,10 +8,13 @@ score without two weak hints adding up to certainty:
 
     score = 1 - (1 - w1) * prod(1 - w_i / 2 for the other matched cues)
 
-Two intents that routinely co-occur are reconciled before comparison: a not-received
-claim subsumes "where is it?", and an explicit action (cancel, change the address)
-subsumes a status question asked on the way. The confidence is then the best score
-discounted by the runner-up's, so competing evidence lowers it:
+Delivered-not-received is recognised by its shape (the tracking says delivered, and the
+customer does not have it / asks where it is) rather than by single phrases; a bare
+"it was delivered" is only a hint, heard when no other intent has a say. Intents that
+routinely co-occur are reconciled before comparison: a not-received claim subsumes
+"where is it?", and an explicit action (cancel, change the address) subsumes a status
+question asked on the way. The confidence is then the best score discounted by the
+runner-up's, so competing evidence lowers it:
 
     confidence = best * (1 - COMPETITION * runner_up)
 
@@ -22,11 +25,11 @@ escalates anything under 0.6 as unclear, which is the point.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from desk.models import Intent
 
-from .cues import Cue, cue, first_hit, scope_before
+from .cues import Cue, CueGroup, alternation, cue, group, scope_before
 
 COMPETITION = 0.45
 MAX_SCORE = 0.98
@@ -41,12 +44,12 @@ SUBSUME_AT = 0.85
 
 @dataclass(frozen=True, slots=True)
 class IntentRules:
-    cues: tuple[Cue, ...]
-    masks: tuple[re.Pattern[str], ...] = field(default_factory=tuple)
+    cues: CueGroup
+    mask: re.Pattern[str] | None = None
 
 
-def _masks(*patterns: str) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p) for p in patterns)
+def intent_rules(cues: tuple[Cue, ...], masks: tuple[str, ...] = ()) -> IntentRules:
+    return IntentRules(group(*cues), alternation(*masks))
 
 
 _NEG = (
@@ -60,7 +63,7 @@ _THING = (
 
 # ---------------------------------------------------------------- where_is_my_order
 
-_WISMO = IntentRules(
+_WISMO = intent_rules(
     cues=(
         cue(
             r"\bwhere(?:'s|s| is| are)? (?:is |are )?(?:my|our|the|this|me) "
@@ -149,12 +152,14 @@ _WISMO = IntentRules(
         # A bare "order 52011?" is probably a status request, but not enough to act on alone.
         cue(r"(?:^|[.!] )(?:my )?order(?: no\.?| number| #)? ?#?\d*\s*\?", 0.55),
     ),
-    masks=_masks(
+    masks=(
         # A condition on another ask: "if it hasn't shipped yet, cancel it".
         r"\b(?:if|in case|unless|before) (?:it |they |the order |my order |the package )?"
         r"(?:hasn't|has not|isn't|is not|haven't|have not|hasn't been|has not been|has|is|gets)?"
         r" ?(?:already |yet )?(?:been )?(?:shipped|sent|dispatched|gone out|left|ships)(?: yet)?\b",
         # A refund that has not arrived is not a parcel that has not.
+        # Arrived late is a complaint about the past, not a parcel still out there.
+        r"\b(?:was|were|came|arrived|been|got here) (?:[\w-]+ )?(?:late|delayed)\b",
         r"\b(?:received|receive|got|gotten|get|seen|see)(?: back)? (?:my |the |a |any |your )?"
         r"(?:refund|money|credit)\b",
         r"\b(?:refund|money|credit)\b(?: [\w']+){0,2} (?:hasn't|has not|isn't|is not|didn't|"
@@ -171,18 +176,20 @@ _DELIVERED = re.compile(
 # delivered", "will be delivered", "expected to be delivered".
 _NOT_A_CLAIM = re.compile(
     r"(?:\bnot\b|n't\b|\bnever\b|\bbe\b|\bbeing\b|\b(?:should|would|could|must)(?:'ve| have) been\b"
-    r"|\bexpected\b|\bif\b|\bonce\b|\buntil\b|\btill\b|\bbefore\b|\bun)"
+    r"|\bexpected\b|\bif\b|\bonce\b|\buntil\b|\btill\b|\bbefore\b|\bun"
+    r"|\b(?:need|want|like|get|getting|have) (?:it|them|this|my order))"
     r"(?: (?:been|yet|be|actually|really|ever|even|it|they|them|to))* ?$"
 )
 _NOT_HAVE = re.compile(
     rf"\b{_NEG}\b(?: [\w']+){{0,2}}? (?:got|get|gotten|receive|received|receiving|arrive|arrived|"
     r"came|come|show(?:ed)? up|turn(?:ed)? up|delivered)\b"
-    rf"|\b{_NEG}(?: be)? (?:here|there|at (?:my|the|our) (?:door|house|home|porch|address))\b"
+    rf"|\b{_NEG}(?: be)? (?:here|there|(?:in|at|on|with|by|inside) (?:my|the|our) [\w-]+)\b"
     rf"|\b{_NEG}(?: [\w']+)? (?:find|found|see|seen|locate|located) {_THING}"
     rf"|\b{_NEG} (?:have|has|had) {_THING}"
     r"|\bnothing (?:in|at|on|inside|by|near) (?:my|the|our)\b"
     r"|\bno (?:package|parcel|box|sign of (?:it|the|my|a))\b"
     r"|\b(?:missing|stolen|nowhere|empty mailbox)\b"
+    r"|\b(?:mailbox|porch|doorstep|parcel box|locker) (?:is |was )?(?:completely )?empty\b"
     r"|\b(?:nobody|no one|no-one) (?:has|had|got|saw|took)\b"
 )
 _WHERE_IT = re.compile(r"\bwhere(?:'s| is| are)? (?:is |are )?(?:it|they|them|my|the|our)\b")
@@ -192,7 +199,7 @@ _ITEM_PROBLEM = re.compile(
     r"defective|faulty|wrong|instead of|not what i)\b"
 )
 
-_DNR = IntentRules(
+_DNR = intent_rules(
     cues=(
         cue(
             r"\b(?:stolen|stole|porch pirates?|someone (?:took|stole|must have taken))\b",
@@ -243,6 +250,9 @@ def _dnr_compound(t: str) -> float:
     return 0.45
 
 
+# Below this the compound is a hint ("it was delivered, but ..."), not the intent's shape.
+_DNR_HINT_BELOW = 0.85
+
 # ---------------------------------------------------------------- wrong_item
 
 _ITEM_NOUN = (
@@ -251,7 +261,7 @@ _ITEM_NOUN = (
     r"flavou?r|edition|design|pattern|type|brand|box|goods|merchandise|kind|length|fit|"
     r"quantity|amount|colourway|shade|print|material|set|bundle|product)"
 )
-_WRONG = IntentRules(
+_WRONG = intent_rules(
     cues=(
         cue(rf"\bwrong {_ITEM_NOUN}\b", 0.9),
         cue(
@@ -288,21 +298,21 @@ _WRONG = IntentRules(
         cue(r"\b(?:size|colou?r|model|item)s? (?:is|was|are|were) wrong\b", 0.88),
         cue(r"\b(?:this is|these are|it's|they're) not mine\b", 0.7),
     ),
-    masks=_masks(
+    masks=(
+        # A sentence about an address is about where it went, not what came. Listed first so
+        # it wins at a sentence start; anchored there so the scan stays linear.
+        r"(?<![^.!?])[^.!?]*\baddress\b[^.!?]*",
         # The customer's own mistake ("I ordered the wrong colour") is not a wrong item.
         r"\b(?:i|we)(?:'ve| have)? (?:accidentally |mistakenly |stupidly |just |must have )?"
         r"(?:ordered|picked|chose|chosen|selected|bought|clicked|put|entered|typed|gave|used|"
         r"purchased|order|pick|choose|select) (?:in )?(?:the |a |an )?wrong [\w-]+",
         r"\b(?:my|our) (?:own )?(?:mistake|fault|bad|error)\b",
-        # A clause about an address is about where it went, not what came.
-        # Anchored at sentence starts so the scan stays linear on long e-mails.
-        r"(?<![^.!?])[^.!?]*\baddress\b[^.!?]*",
     ),
 )
 
 # ---------------------------------------------------------------- damaged_item
 
-_DAMAGED = IntentRules(
+_DAMAGED = intent_rules(
     cues=(
         cue(
             r"\b(?:broken|broke|damaged|cracked|smashed|shattered|destroyed|defective|faulty|"
@@ -326,7 +336,7 @@ _DAMAGED = IntentRules(
             0.85,
         ),
     ),
-    masks=_masks(
+    masks=(
         # A website, link or code that "doesn't work" is not a defective item.
         r"\b(?:link|website|web site|site|page|app|checkout|promo|coupon|discount|voucher|code|"
         r"tracking(?: link| page| number)?|payment|card|login|password|account|button|form|email)"
@@ -340,7 +350,7 @@ _DAMAGED = IntentRules(
 
 # ---------------------------------------------------------------- cancel_order
 
-_CANCEL = IntentRules(
+_CANCEL = intent_rules(
     cues=(
         cue(
             r"\bcancel+(?: (?:my|the|this|that|our|an|it|them|order|whole|entire|please|asap|now|"
@@ -372,7 +382,7 @@ _CANCEL = IntentRules(
             0.65,
         ),
     ),
-    masks=_masks(
+    masks=(
         # Cancelled by someone else, or already: that is a question about it, not the ask.
         r"\b(?:was|were|been|got|is|are|already) (?:[\w-]+ )?cancel+(?:l?ed)\b",
         r"\b(?:you|they|someone|somebody|the (?:shop|store|seller)) (?:[\w-]+ )?cancel+(?:l?ed)\b",
@@ -383,7 +393,7 @@ _CANCEL = IntentRules(
 
 # ---------------------------------------------------------------- change_address
 
-_ADDRESS = IntentRules(
+_ADDRESS = intent_rules(
     cues=(
         cue(
             r"\b(?:change|changing|update|updating|correct|correcting|fix|fixing|edit|modify|amend|"
@@ -398,6 +408,12 @@ _ADDRESS = IntentRules(
         ),
         cue(r"\baddress (?:is|was) (?:wrong|incorrect|outdated|old|not (?:right|correct))\b", 0.88),
         cue(r"\bnew (?:shipping |delivery |mailing |home )?address\b", 0.8),
+        cue(
+            r"\b(?:wrong|incorrect|old) (?:zip|zip code|postcode|postal code|post code|street|"
+            r"street name|house number|apartment number|apt number|unit number|suite number|"
+            r"city)\b",
+            0.85,
+        ),
         cue(r"\b(?:i|we)(?:'ve| have)? (?:just |recently )?(?:moved|relocated)\b", 0.75),
         cue(r"\b(?:i'm|we're|i am|we are) (?:moving|relocating)\b", 0.7),
         cue(
@@ -429,13 +445,13 @@ _ADDRESS = IntentRules(
             0.92,
         ),
     ),
-    masks=_masks(
+    masks=(
         r"\be-?mail address\b",
         r"\bbilling address\b",
         r"\bip address\b",
         # Where the carrier left it is a not-received claim, not a request to change it.
         r"\b(?:delivered|left|dropped(?: off)?|placed) (?:it |them )?(?:to|at|in) (?:the |a )?"
-        r"(?:wrong|different|another|other) (?:address|house)\b",
+        r"(?:wrong|different|another|other) (?:address|house|city|street|zip|postcode)\b",
     ),
 )
 
@@ -467,18 +483,21 @@ def combine(weights: list[float]) -> float:
 
 
 def matched_weights(rules: IntentRules, t: str) -> list[float]:
-    for mask in rules.masks:
-        t = mask.sub(" ~ ", t)
-    return [c.weight for c in rules.cues if first_hit(c, t) is not None]
+    if rules.mask is not None:
+        t = rules.mask.sub(" ~ ", t)
+    return [c.weight for c, _ in rules.cues.matches(t)]
 
 
 def score_intents(t: str) -> dict[Intent, float]:
     """A score in 0..1 for each of the six actionable intents, after reconciliation."""
     weights = {intent: matched_weights(rules, t) for intent, rules in RULES.items()}
-    compound = _dnr_compound(t)
-    if compound:
-        weights[Intent.delivered_not_received].append(compound)
     scores = {intent: combine(ws) for intent, ws in weights.items()}
+    compound = _dnr_compound(t)
+    # "It was delivered but the box was crushed / but I want to cancel": a delivered hint
+    # is the backdrop of another intent's story, so it only speaks when nothing else does.
+    if compound >= _DNR_HINT_BELOW or (compound and max(scores.values()) < 0.6):
+        weights[Intent.delivered_not_received].append(compound)
+        scores[Intent.delivered_not_received] = combine(weights[Intent.delivered_not_received])
     if scores[Intent.delivered_not_received] >= SUBSUME_AT:
         scores[Intent.where_is_my_order] *= 0.1
     if max(scores[Intent.cancel_order], scores[Intent.change_address]) >= SUBSUME_AT:

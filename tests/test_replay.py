@@ -1,0 +1,31 @@
+"""Determinism: recorded contact histories must keep replaying on the current code.
+
+tests/histories/ holds histories recorded from the scenarios (``desk scenario run ...
+--histories tests/histories``). A change that makes the contact workflow take a different
+path for an old history fails here: such a change needs ``workflow.patched`` (see
+docs/policy.md) before it can ship under running contacts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workers.worker import WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_recorded_histories_exist() -> None:
+    assert len(HISTORIES) >= 15, "recorded histories are missing from tests/histories"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem.split("--", 1)[1], path.read_text())
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)

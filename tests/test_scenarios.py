@@ -1,0 +1,96 @@
+"""Scenario files through the real worker on the time-skipping server.
+
+Every example in ../shared/scenarios and every scenario of the project must pass; their
+fresh histories must replay (determinism of the code as it is now).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from starters.scenario_runner import run_all, run_scenario
+from workers.worker import WORKFLOWS
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "scenarios"
+FOLDERS = [str(ROOT / "scenarios")] + ([str(SHARED)] if SHARED.is_dir() else [])
+DESK = str(Path(sys.executable).parent / "desk")
+
+
+async def test_every_scenario_passes_and_its_history_replays(tmp_path: Path) -> None:
+    out = io.StringIO()
+    code = await run_all(FOLDERS, jobs=3, out=out, history_dir=tmp_path)
+    results = [json.loads(line) for line in out.getvalue().splitlines()]
+    failures = [r for r in results if not r["ok"]]
+    assert not failures, json.dumps(failures, indent=1)
+    assert code == 0
+    assert len(results) >= 20
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    for path in tmp_path.glob("*.json"):
+        history = WorkflowHistory.from_json(path.stem.split("--", 1)[1], path.read_text())
+        await replayer.replay_workflow(history)
+
+
+async def test_outcome_reports_money_and_goods_from_the_ledger() -> None:
+    result = await run_scenario(ROOT / "scenarios" / "dnr-misdelivered.yaml")
+    assert result["ok"], result
+    assert result["refund_total"] == 52.0
+    assert result["carrier_search"]["filed"] is True
+    assert result["carrier_search"]["case"].startswith("FEDEX-TRACE-")
+    assert result["replies"] >= 2
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def test_cli_reports_an_invalid_file_by_field_and_still_runs_the_others(tmp_path: Path) -> None:
+    good = (ROOT / "scenarios" / "wismo-not-shipped.yaml").read_text()
+    _write(tmp_path, "a-good.yaml", good)
+    _write(tmp_path, "b-bad.yaml", good.replace("tier: standard", "tier: platinum"))
+    _write(tmp_path, "c-bad-offset.yaml", good.replace("placed: -1d", "placed: yesterday"))
+    run = subprocess.run([DESK, "scenario", "run", str(tmp_path)], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 1
+    lines = [json.loads(x) for x in run.stdout.splitlines()]
+    by_name = {r["scenario"]: r for r in lines}
+    assert by_name["wismo-not-shipped"]["ok"] is True
+    assert by_name["b-bad"]["ok"] is False
+    assert "customers.0.tier" in by_name["b-bad"]["error"]
+    assert "orders.0.placed" in by_name["c-bad-offset"]["error"]
+    assert "1 passed, 2 failed" in run.stderr
+
+
+def test_cli_exits_1_and_names_the_expectation_that_failed(tmp_path: Path) -> None:
+    text = (ROOT / "scenarios" / "wismo-not-shipped.yaml").read_text()
+    _write(tmp_path, "x.yaml", text.replace("resolution: info_only", "resolution: refund"))
+    run = subprocess.run([DESK, "scenario", "run", str(tmp_path / "x.yaml")],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    result = json.loads(run.stdout.splitlines()[0])
+    assert result["failed"] == ["resolution"]
+    assert result["resolution"] == "info_only"
+
+
+def test_cli_exits_0_when_every_expectation_holds() -> None:
+    run = subprocess.run([DESK, "scenario", "run", str(ROOT / "scenarios" / "unknown-sender.yaml")],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads(run.stdout)["ok"] is True
+
+
+def test_cli_with_no_scenarios_says_so(tmp_path: Path) -> None:
+    run = subprocess.run([DESK, "scenario", "run", str(tmp_path)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 2
+    assert "no scenario files" in run.stderr
