@@ -480,3 +480,223 @@ def test_is_deterministic_and_fast() -> None:
     per_message = (time.perf_counter() - start) / len(texts)
     assert first == again
     assert per_message < 0.005
+
+
+# ---------------------------------------------------------------- phrasings from the demo traffic
+
+# Each family: the demo message, then variants of the same phrasing (text, intent, orders).
+PHRASINGS = [
+    # "when will it / #N / my order be delivered / arrive / get here / ship"
+    (
+        "Hello! Could you tell me when #48821 will be delivered? I need the daypack before "
+        "the weekend.",
+        WISMO,
+        ["48821"],
+    ),
+    (
+        "Hello! Could you tell me when order #48771 will be delivered? I need the gooseneck "
+        "kettle before the weekend.",
+        WISMO,
+        ["48771"],
+    ),
+    ("Do you know when my order will get here?", WISMO, []),
+    ("when will #52011 ship?", WISMO, ["52011"]),
+    ("Can you let me know when it'll arrive? order 52011", WISMO, ["52011"]),
+    # "any idea when", "checking on <number>"
+    ("Hi, just chekcing on 48776 - any idea when it'll arrive? Thanks, Leila", WISMO, ["48776"]),
+    ("Just checking on 52011, any idea when it will be here?", WISMO, ["52011"]),
+    ("following up on 52011 - any idea when they'll ship?", WISMO, ["52011"]),
+    # ETA
+    ("What's the ETA on order 52011?", WISMO, ["52011"]),
+    ("ETA for #52011?", WISMO, ["52011"]),
+    # "was due ...", "taking forever", "still waiting"
+    ("this is taking forever. 48779 was due days ago", WISMO, ["48779"]),
+    ("52011 was due yesterday.", WISMO, ["52011"]),
+    ("My parcel was expected last week.", WISMO, []),
+    ("why is this taking so long? order 52011", WISMO, ["52011"]),
+    ("Still waiting on my package, this is taking ages", WISMO, []),
+    # lost by the carrier
+    (
+        "tracking says my package was lost?? order #48608. can you send anotehr one please",
+        WISMO,
+        ["48608"],
+    ),
+    ("UPS says my parcel has been lost, order 52011", WISMO, ["52011"]),
+    ("I think it got lost in transit", WISMO, []),
+    # returned to sender
+    (
+        "Tracking for order 48530 says it's being returned to sender?! My address is correct. "
+        "What happened?",
+        WISMO,
+        ["48530"],
+    ),
+    ("Why is my package going back? It says return to sender.", WISMO, []),
+    ("The parcel for order 52011 was returned to the sender, why?", WISMO, ["52011"]),
+    # delivered, misspelled
+    ("it says delviered but i dont have it?? #48625", DNR, ["48625"]),
+    ("says deliverd yesterday but it's not here", DNR, []),
+    ("tracking shows delivred but I never recieved it", DNR, []),
+    ("trackign says delivered but there is nothing here", DNR, []),
+    # a bare number that "says"/"shows" something, and "can't find it anywhere"
+    ("48224 says delviered but I can't find it anywhere.", DNR, ["48224"]),
+    ("52011 shows delivered but it isn't here", DNR, ["52011"]),
+    ("Tracking says delivered. I cannot find it anywhere.", DNR, []),
+    # left with the building; the building says it doesn't have it
+    (
+        "The tarcking says it was left at the front desk but the front desk says they don't "
+        "have anything for me.",
+        DNR,
+        [],
+    ),
+    ("UPS says it was left in the mailroom but the mailroom says they never got it.", DNR, []),
+    (
+        "Tracking says it was handed to the concierge, concierge says there's no package for me.",
+        DNR,
+        [],
+    ),
+    ("I checked with the front desk, they don't have it", DNR, []),
+    # the carrier's mistake, not the customer's address
+    (
+        "says delivered on Wednesday but its not here, prtety sure the driver got the wrong "
+        "address. #48493",
+        DNR,
+        ["48493"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "intent", "orders"), PHRASINGS)
+def test_phrasing_families(text: str, intent: Intent, orders: list[str]) -> None:
+    u = classify(text)
+    assert u.intent == intent, (u.intent, u.confidence)
+    assert u.confidence >= MIN_INTENT_CONFIDENCE
+    assert u.order_numbers == orders
+
+
+def test_checking_on_a_number_is_a_question_not_thanks() -> None:
+    u = classify("Hi, just chekcing on 48776 - any idea when it'll arrive? Thanks, Leila")
+    assert u.order_numbers == ["48776"]
+    assert not u.thanks
+
+
+def test_lost_parcel_asks_for_another() -> None:
+    u = classify(
+        "tracking says my package was lost?? order #48608. can you send anotehr one please"
+    )
+    assert u.preference == "reship"
+
+
+def test_chargeback_threat_over_a_delivered_parcel() -> None:
+    u = classify(
+        "If I don't get my money back for order #48582 I'm disputing the charge with my bank. "
+        "This is ridiculous, it says delivered and it's not here."
+    )
+    assert u.sensitive
+    assert u.intent == DNR
+    assert u.order_numbers == ["48582"]
+
+
+def test_never_got_my_package_is_a_parcel_problem() -> None:
+    # No word of tracking: not-received and where-is-it are both fair readings.
+    u = classify("hello i never got my package")
+    assert u.intent in (WISMO, DNR)
+    assert u.confidence >= MIN_INTENT_CONFIDENCE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "still nothing here fyi",
+        "I walked around the block, no sign of it.",
+        "Checked the whole building, can't find it anywhere.",
+        "We looked everywhere, no sign of the package.",
+    ],
+)
+def test_follow_up_still_not_received(text: str) -> None:
+    u = classify(text)
+    assert u.still_missing and u.dispute
+    assert not (u.found_it or u.thanks)
+    assert u.intent == DNR
+    assert 0.6 <= u.confidence <= 0.8
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # the absence alone does not outvote "it hasn't arrived"
+        ("my order still hasn't arrived, nothing here", WISMO),
+        ("still not here", WISMO),
+    ],
+)
+def test_absence_is_only_a_hint(text: str, intent: Intent) -> None:
+    u = classify(text)
+    assert u.intent == intent
+    assert u.confidence >= MIN_INTENT_CONFIDENCE
+
+
+def test_follow_up_found_it() -> None:
+    u = classify("Found it! It was behind the planter by the side door. Sorry for the trouble!")
+    assert u.found_it
+    assert not (u.still_missing or u.dispute)
+
+
+def test_follow_up_photo() -> None:
+    u = classify("here's a photo of it", None, [Attachment(kind="image", name="IMG_1234.jpg")])
+    assert u.has_image
+    assert not (u.found_it or u.still_missing)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can you tell me when you will ship to Canada?",
+        "Do you have the noise-cancelling headphones in black?",
+        "I want to return it to the sender",
+        "Please leave it at the front door next time",
+    ],
+)
+def test_lookalikes_are_not_parcel_problems(text: str) -> None:
+    assert classify(text).intent == OTHER
+
+
+@pytest.mark.parametrize(
+    ("text", "orders"),
+    [
+        ("checking on 52011", ["52011"]),
+        ("any update on 52011 please", ["52011"]),
+        ("52011 says delivered", ["52011"]),
+        ("52011 was due days ago", ["52011"]),
+        ("48224 is my zip code", []),
+        ("call me on 482241", []),
+    ],
+)
+def test_bare_number_in_an_order_context(text: str, orders: list[str]) -> None:
+    assert classify(text).order_numbers == orders
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("delviered", "delivered"),
+        ("deliverd", "delivered"),
+        ("delivred", "delivered"),
+        ("tarcking", "tracking"),
+        ("trackign", "tracking"),
+        ("recieved", "received"),
+        ("anotehr", "another"),
+        ("chekcing", "checking"),
+        ("reufnd", "refund"),
+        ("canecl", "cancel"),
+    ],
+)
+def test_normalise_repairs_swapped_letters(typed: str, meant: str) -> None:
+    assert normalise(f"it {typed} now") == f"it {meant} now"
+
+
+def test_short_message_is_fast() -> None:
+    text = "Hello! Could you tell me when #48821 will be delivered? I need the daypack."
+    classify(text)
+    start = time.perf_counter()
+    for _ in range(200):
+        classify(text)
+    assert (time.perf_counter() - start) / 200 < 0.002

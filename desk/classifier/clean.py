@@ -146,7 +146,64 @@ _TYPOS: dict[str, str] = {
     "wher": "where",
     "whre": "where",
 }
-_TYPO_WORD = re.compile(r"\b(?:" + "|".join(sorted(_TYPOS, key=len, reverse=True)) + r")\b")
+# The words cues are written around. Fast typing on a phone swaps two neighbouring letters
+# ("delviered", "tarcking", "anotehr"); every such swap of these words is repaired. None of
+# the swapped spellings is an English word, which is what keeps this safe to do blindly.
+_KEY_WORDS = (
+    "delivered", "deliver", "delivery", "tracking", "received", "receive", "arrive", "arrived",
+    "another", "checking", "package", "parcel", "address", "cancel", "refund", "replacement",
+    "shipped", "returned", "sender", "damaged", "broken", "missing", "nothing", "anywhere",
+    "supposed", "located", "neighbours", "neighbors", "mailbox", "ordered", "forever", "stolen",
+    "waiting", "transit", "expected", "anything", "status", "update", "updated", "order",
+    "delayed", "defective", "instead", "something", "different", "please", "before", "driver",
+    "courier", "carrier",
+)  # fmt: skip
+
+
+def _swapped(word: str) -> set[str]:
+    return {
+        word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        for i in range(len(word) - 1)
+        if word[i] != word[i + 1]
+    }
+
+
+_TYPOS.update(
+    {
+        swap: word
+        for word in _KEY_WORDS
+        for swap in _swapped(word)
+        if swap not in _TYPOS and swap not in _KEY_WORDS
+    }
+)
+_TYPOS.update(
+    {
+        # dropped letters seen often enough to name
+        "trackng": "tracking",
+        "traking": "tracking",
+        "delivrd": "delivered",
+        "deliverd": "delivered",
+        "recieved": "received",
+        "anoter": "another",
+        "anther": "another",
+        "chekin": "checking",
+    }
+)
+# One scan for words, then a dictionary look-up: an alternation of hundreds of spellings
+# would be tried at every word start.
+_WORD = re.compile(r"\b[a-z]+\b")
+
+
+def _repair(m: re.Match[str]) -> str:
+    word = m.group(0)
+    return _TYPOS.get(word, word)
+
+
+def repair_typos(text: str) -> str:
+    """`text` (lowercase) with the known misspellings of the cue vocabulary put right."""
+    return _WORD.sub(_repair, text)
+
+
 # Apostrophe-in-the-wrong-place contractions ("did'nt", "have'nt").
 _MISPLACED_NT = re.compile(r"\b(did|does|do|has|have|is|was|were|are|could|would|should)'nt\b")
 # "were is my order" is never grammatical, so it can only mean "where".
@@ -163,5 +220,5 @@ def normalise(text: str) -> str:
     t = _PARAGRAPH.sub(" . ", t)
     t = _SPACE.sub(" ", t).strip()
     t = _MISPLACED_NT.sub(r"\1n't", t)
-    t = _TYPO_WORD.sub(lambda m: _TYPOS[m.group(0)], t)
+    t = repair_typos(t)
     return _WERE_WHERE.sub(r"where \1 ", t)

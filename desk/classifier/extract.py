@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from desk.models import Attachment, Preference
 
+from .clean import repair_typos
 from .cues import (
     Cue,
     cue,
@@ -111,6 +112,20 @@ _BARE_BEFORE = (
     re.compile(r"\b(?:phone|tel|telephone|call|text|mobile|cell|whatsapp|fax)\b[^\n]{0,20}$", re.I),
 )
 _BARE_NEXT_DIGITS = re.compile(r"^[\s.-]?\d")
+# With no order word anywhere, a bare number still names an order when what is said of it
+# is what is said of orders ("48224 says delivered", "48779 was due days ago") or when it is
+# what the customer is asking about ("checking on 48776").
+_BARE_ORDER_AFTER = re.compile(
+    r"^\s{0,2}(?:-\s{0,2})?(?:says?|said|shows?|showed|showing|is showing|is marked|was marked|"
+    r"marked|was due|is due|was supposed|is supposed|should have|is late|is lost|was lost|"
+    r"is stuck|hasn't|has not|hasnt|never|still|was delivered|is delivered)\b",
+    re.I,
+)
+_BARE_ORDER_BEFORE = re.compile(
+    r"\b(?:checking|check|checking in|follow(?:ing)? up|news|update|status) "
+    r"(?:on|about|for|of|regarding) $|\b(?:regarding|re:)\s{0,2}$",
+    re.I,
+)
 
 
 def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
@@ -138,10 +153,17 @@ def order_numbers(text: str, taken: list[tuple[int, int]]) -> list[str]:
     for m in _HASH.finditer(text):
         if _HASH_NOT_ORDER.search(text, max(0, m.start() - 20), m.start()) is None:
             add(m, 1)
-    if not hits and _MENTIONS_ORDER.search(text):
+    if not hits:
+        mentions_order = _MENTIONS_ORDER.search(text) is not None
         for m in _BARE.finditer(text):
             before = text[max(0, m.start() - 30) : m.start()]
             after = text[m.end() : m.end() + 30]
+            if not (
+                mentions_order
+                or _BARE_ORDER_AFTER.search(after)
+                or _BARE_ORDER_BEFORE.search(repair_typos(before.lower()))
+            ):
+                continue
             if any(p.search(before) for p in _BARE_BEFORE):
                 continue
             if _BARE_AFTER.search(after) or _BARE_NEXT_DIGITS.search(after):
@@ -349,7 +371,11 @@ _STILL_MISSING = group(
         r"anything|any (?:package|parcel|box))\b",
         1.0,
     ),
-    cue(r"\b(?:still missing|nowhere to be (?:found|seen)|not found|no sign of it)\b", 1.0),
+    cue(
+        r"\b(?:still missing|nowhere to be (?:found|seen)|not found|no sign of (?:it|them|"
+        r"the (?:package|parcel|box|order|delivery)|my (?:package|parcel|order|box)))\b",
+        1.0,
+    ),
     cue(
         r"\b(?:not|isn't|wasn't) (?:in|at) the (?:parcel room|mail ?room|package room|front desk|"
         r"leasing office|locker|lobby)\b",

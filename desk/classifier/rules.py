@@ -60,6 +60,12 @@ _NEG = (
 _THING = (
     r"(?:it|them|the (?:package|parcel|box|order|item)|my (?:package|parcel|order|box)|anything)"
 )
+_ARRIVAL = (
+    r"(?:arrive|be delivered|get delivered|be here|get here|come|ship|be shipped|be sent|"
+    r"be dispatched|reach me|show up|turn up)\b"
+    # "when will you ship to Canada" asks where the shop delivers, not where a parcel is.
+    r"(?! to (?!me\b|us\b)| internationally| abroad| overseas)"
+)
 
 # ---------------------------------------------------------------- where_is_my_order
 
@@ -73,7 +79,7 @@ _WISMO = intent_rules(
         ),
         cue(r"\bwhere(?:'s| is| are) (?:it|they|them|that)\b", 0.65),
         cue(
-            r"\bwhen (?:will|would|should|does|do|is|can|am|are)\b(?: [\w'-]+){0,4}? "
+            r"\bwhen (?:will|would|should|does|do|is|can|am|are)\b(?: [#\w'-]+){0,4}? "
             r"(?:arrive|arriving|come|coming|get here|be here|be delivered|deliver|delivered|"
             r"ship|shipped|shipping|be shipped|be sent|dispatch|dispatched|receive|"
             r"get (?:it|them|my|the|our))\b",
@@ -81,6 +87,13 @@ _WISMO = intent_rules(
         ),
         cue(
             r"\bwhen (?:my|the|it|they|our) (?:[\w-]+ ){0,2}(?:arrive|come|ship|deliver|be)\b", 0.8
+        ),
+        # The subject before the verb: "when #48821 will be delivered", "when it'll arrive".
+        cue(
+            r"\bwhen(?: [#\w-]+){1,3}? (?:will|would|should|is|are|can|might)\b(?: [\w'-]+){0,2}? "
+            rf"{_ARRIVAL}"
+            rf"|\bwhen (?:it|they|[#\w-]+ [\w-]+|#?\d+)'ll (?:[\w-]+ )?{_ARRIVAL}",
+            0.88,
         ),
         cue(r"\b(?:order|package|parcel|shipment|delivery|shipping|tracking) status\b", 0.85),
         cue(r"\bstatus (?:of|on|for|update)\b", 0.85),
@@ -119,6 +132,29 @@ _WISMO = intent_rules(
             0.65,
         ),
         cue(r"\b(?:still|been) waiting\b", 0.75),
+        cue(
+            r"\b(?:taking|takes|take) (?:so |too |way too |far too )?"
+            r"(?:forever|ages|so long|too long|a long time|an eternity)\b",
+            0.7,
+        ),
+        # "48779 was due days ago", "it was expected yesterday".
+        cue(
+            r"\b(?:was|were|is|it's|its) (?:due|expected)\b(?: [\w-]+){0,3}? (?:ago|yesterday|"
+            r"last (?:week|month|\w+day)|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+            0.8,
+        ),
+        # The carrier's own exceptions: lost, or on its way back to us.
+        cue(
+            r"\b(?:it|they|package|parcel|order|shipment|delivery|box)(?: was| were| has been|"
+            r" have been| got| is| are|'s)(?: been)? (?:lost|misplaced)\b",
+            0.8,
+            negatable=True,
+        ),
+        cue(
+            r"\breturn(?:ed|ing|s)? to (?:the )?(?:sender|shipper|origin)\b"
+            r"|\b(?:being|been|was|is) (?:returned|sent back) to\b",
+            0.85,
+        ),
         cue(
             r"\b(?:eta|estimated (?:delivery|arrival)|delivery date|expected delivery|"
             r"arrival date)\b",
@@ -171,6 +207,11 @@ _WISMO = intent_rules(
 
 _DELIVERED = re.compile(
     r"\bdelivered\b|\bdelivery (?:confirmation|notification|photo|email|text|scan)\b"
+    # Where the carrier says it left it is a delivery claim too.
+    r"|\b(?:left|dropped off|placed|put|handed) (?:it |them |the (?:package|parcel|box) )?"
+    r"(?:at|in|on|by|with|inside|outside|to) (?:the |my |our |a )?(?:front |back |side )?"
+    r"(?:desk|door|doorstep|porch|mail ?room|mailbox|reception|concierge|doorman|lobby|locker|"
+    r"parcel (?:room|locker|box)|package room|leasing office|gate|garage|steps?)\b"
 )
 # What makes "delivered" not a claim that it was: "should have been delivered", "not
 # delivered", "will be delivered", "expected to be delivered".
@@ -186,14 +227,22 @@ _NOT_HAVE = re.compile(
     rf"|\b{_NEG}(?: be)? (?:here|there|(?:in|at|on|with|by|inside) (?:my|the|our) [\w-]+)\b"
     rf"|\b{_NEG}(?: [\w']+)? (?:find|found|see|seen|locate|located) {_THING}"
     rf"|\b{_NEG} (?:have|has|had) {_THING}"
-    r"|\bnothing (?:in|at|on|inside|by|near) (?:my|the|our)\b"
-    r"|\bno (?:package|parcel|box|sign of (?:it|the|my|a))\b"
+    r"|\bnothing (?:in|at|on|inside|by|near) (?:my|the|our)\b|\bnothing (?:here|there)\b"
+    r"|\bno (?:package|parcel|box|(?:sign|record|trace) of (?:it|the|my|a))\b"
     r"|\b(?:missing|stolen|nowhere|empty mailbox)\b"
     r"|\b(?:mailbox|porch|doorstep|parcel box|locker) (?:is |was )?(?:completely )?empty\b"
     r"|\b(?:nobody|no one|no-one) (?:has|had|got|saw|took)\b"
 )
 _WHERE_IT = re.compile(r"\bwhere(?:'s| is| are)? (?:is |are )?(?:it|they|them|my|the|our)\b")
 _BUT_AFTER = re.compile(r"\b(?:but|yet|however|though)\b")
+_CARRIER_PERSON = (
+    r"(?:driver|carrier|courier|mailman|postman|mail carrier|delivery (?:guy|person|man|driver)|"
+    r"usps|ups|fedex|dhl|they|he|she)"
+)
+_BUILDING = (
+    r"(?:front desk|reception|concierge|doorman|mail ?room|parcel room|package room|"
+    r"leasing office|building manager|building office|security desk)"
+)
 _ITEM_PROBLEM = re.compile(
     r"\b(?:broken|damaged|cracked|smashed|shattered|crushed|dented|torn|ripped|leaking|"
     r"defective|faulty|wrong|instead of|not what i)\b"
@@ -213,6 +262,13 @@ _DNR = intent_rules(
             0.9,
         ),
         cue(r"\bmis-?deliver(?:ed|y)\b", 0.9),
+        cue(
+            rf"\b{_CARRIER_PERSON}\b[^.!?]{{0,20}}?\b(?:got|had|used|went to|took it to|found|"
+            r"picked|read) the wrong (?:address|house|building|street|door|apartment|unit)\b"
+            r"|\b(?:went|gone|taken|got|was taken|was sent|sent) to the wrong "
+            r"(?:address|house|building|street|door|apartment|unit|person)\b",
+            0.85,
+        ),
         cue(r"\b(?:nobody|no one|no-one|noone) (?:has|had|got|saw|has seen|took)\b", 0.7),
         cue(
             r"\bneighbou?rs?\b[^.!?]{0,30}\b(?:don't|didn't|do not|did not|doesn't|does not|"
@@ -223,8 +279,35 @@ _DNR = intent_rules(
             r"\bphoto (?:shows|is of|of)\b[^.!?]{0,40}(?:not my|someone else|different|wrong)", 0.85
         ),
         cue(r"\bnot (?:my|our) (?:house|door|porch|address|building|mailbox|front door)\b", 0.8),
+        # Whoever takes parcels in for the building says they never had it.
+        cue(
+            rf"\b{_BUILDING}\b[^.!?]{{0,25}}?\b(?:don't|didn't|do not|did not|doesn't|does not|"
+            r"haven't|have not|hasn't|has not|never)\b(?: [\w']+){0,2}? (?:have|has|had|got|get|"
+            r"received|receive|seen|see|signed for|sign for)\b"
+            rf"|\b{_BUILDING} (?:says?|said|told me)(?: that)? "
+            r"(?:there's |there is |there was |they have )?"
+            r"(?:nothing|no (?:package|parcel|box|record))\b",
+            0.86,
+        ),
     ),
 )
+
+# Looking for a parcel and not finding it. With no word that it was delivered this is only a
+# hint, like a bare "delivered": it speaks when no other intent has a say ("still nothing
+# here" after a not-received claim), and never outvotes "it hasn't arrived".
+_ABSENCE = (
+    cue(
+        r"\bno sign of (?:it|them|the (?:package|parcel|box|order)|my (?:package|parcel|order))\b"
+        r"|\b(?:can't|cannot|couldn't|could not|didn't|did not|unable to) (?:\w+ )?(?:find|locate|"
+        r"see) (?:it|them|the (?:package|parcel|box)|my (?:package|parcel)|anything) anywhere\b"
+        r"|\b(?:looked|searched|checked|asked) (?:everywhere|all over|around the (?:block|building|"
+        r"house|neighbou?rhood))\b"
+        r"|\bwalked (?:around|round) the (?:block|building|neighbou?rhood)\b",
+        0.7,
+    ),
+    cue(r"\bnothing (?:here|there)\b(?! yet)", 0.65),
+)
+_ABSENCE_ANY = group(*_ABSENCE)
 
 
 def _delivered_claim(t: str) -> re.Match[str] | None:
@@ -388,6 +471,8 @@ _CANCEL = intent_rules(
         r"\b(?:you|they|someone|somebody|the (?:shop|store|seller)) (?:[\w-]+ )?cancel+(?:l?ed)\b",
         r"\bwhy (?:[\w'-]+ ){0,4}cancel+(?:l?ed)?\b",
         r"(?:\bnot|n't|\bnever) (?:[\w-]+ )?cancel+(?:l?ed|ing)?\b",
+        # A product, not an ask: "noise-cancelling headphones".
+        r"\b(?:noise|echo|sound)[- ]?cancel+(?:l?ing|l?ation)\b",
     ),
 )
 
@@ -450,6 +535,10 @@ _ADDRESS = intent_rules(
         r"\bbilling address\b",
         r"\bip address\b",
         # Where the carrier left it is a not-received claim, not a request to change it.
+        rf"\b{_CARRIER_PERSON}\b[^.!?]{{0,20}}?\b(?:got|had|used|went to|took it to|found|"
+        r"picked|read) the wrong (?:address|house|building|street)\b"
+        r"|\b(?:went|gone|taken|got|was taken|was sent|sent) to the wrong (?:address|house|"
+        r"building|street)\b",
         r"\b(?:delivered|left|dropped(?: off)?|placed) (?:it |them )?(?:to|at|in) (?:the |a )?"
         r"(?:wrong|different|another|other) (?:address|house|city|street|zip|postcode)\b",
     ),
@@ -498,6 +587,11 @@ def score_intents(t: str) -> dict[Intent, float]:
     if compound >= _DNR_HINT_BELOW or (compound and max(scores.values()) < 0.6):
         weights[Intent.delivered_not_received].append(compound)
         scores[Intent.delivered_not_received] = combine(weights[Intent.delivered_not_received])
+    elif not compound and max(scores.values()) < 0.6:
+        absence = [c.weight for c, _ in _ABSENCE_ANY.matches(t)]
+        if absence:
+            weights[Intent.delivered_not_received].extend(absence)
+            scores[Intent.delivered_not_received] = combine(weights[Intent.delivered_not_received])
     if scores[Intent.delivered_not_received] >= SUBSUME_AT:
         scores[Intent.where_is_my_order] *= 0.1
     if max(scores[Intent.cancel_order], scores[Intent.change_address]) >= SUBSUME_AT:
