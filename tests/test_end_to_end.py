@@ -1,0 +1,169 @@
+"""Channel ingest → intake → contact → supervisor CLI, on the real test server and worker.
+
+Messages arrive in vendor formats through the ingest API; a follow-up on another channel
+lands in the same contact; a webhook retry adds nothing; the supervisor CLI shows the
+contact and refuses decisions that do not fit it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from desk.binaries import find_binary
+from desk.config import PolicyConfig, Settings
+from desk.models import ContactSnapshot, ContactState
+from desk.scenario_format import load_scenario
+from desk.store.sandbox import SandboxShop
+from desk.store.scenario_loader import load_scenario_into
+from desk.temporal_client import register_search_attributes
+from starters.ingest_api import create_app
+from workers.worker import build_worker
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "scenarios"
+TASK_QUEUE = "e2e"
+DESK = str(Path(sys.executable).parent / "desk")
+
+
+@pytest.fixture(scope="module")
+async def desk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[WorkflowEnvironment, SandboxShop, httpx.AsyncClient]]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=find_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    shop = SandboxShop(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'shop.db'}")
+    shop.create_all()
+    async with env:
+        await register_search_attributes(env.client)
+        now = await env.get_current_time()
+        for name in ("dnr-weak-proof-standard", "human-requested"):
+            folder = SHARED if (SHARED / f"{name}.yaml").exists() else ROOT / "scenarios"
+            load_scenario_into(shop, load_scenario(folder / f"{name}.yaml"), now)
+        app = create_app(env.client, Settings(task_queue=TASK_QUEUE))
+        async with build_worker(env.client, shop, TASK_QUEUE, PolicyConfig()):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url="http://127.0.0.1") as api:
+                yield env, shop, api
+    shop.close()
+
+
+async def _until(check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+async def _snapshot(client: Client, contact_id: str) -> ContactSnapshot:
+    return await client.get_workflow_handle(contact_id).query("snapshot", result_type=ContactSnapshot)
+
+
+def _postmark(mid: str, sender: str, subject: str, text: str) -> dict[str, Any]:
+    return {"MessageID": mid, "From": sender, "FromFull": {"Email": sender, "Name": ""},
+            "Subject": subject, "TextBody": text, "HtmlBody": "", "Attachments": []}
+
+
+async def _cli(env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``desk`` without blocking the loop: the worker answering its queries runs here."""
+    target = env.client.service_client.config.target_host
+    proc = await asyncio.create_subprocess_exec(
+        DESK, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "DESK_TEMPORAL_ADDRESS": target})
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode is not None
+    return subprocess.CompletedProcess(args, proc.returncode, out.decode(), err.decode())
+
+
+async def test_messages_from_two_channels_make_one_contact(desk: Any) -> None:
+    env, shop, api = desk
+    first = _postmark("pm-1", "dana@example.com", "Order 41880 never arrived",
+                      "Tracking for order 41880 says delivered but there is nothing in my mailbox.")
+    assert (await api.post("/ingest/email", json=first)).status_code == 202
+    contact = "contact-order-41880"
+
+    async def waiting_on_carrier() -> bool:
+        try:
+            return (await _snapshot(env.client, contact)).state == ContactState.awaiting_carrier
+        except Exception:
+            return False
+
+    await _until(waiting_on_carrier)
+    chat = {"conversation_id": "c-1", "message_id": "chat-1", "handle": "dana-r",
+            "text": "I asked the neighbours too, nobody has it."}
+    assert (await api.post("/ingest/chat", json=chat)).status_code == 202
+    retry = await api.post("/ingest/email", json=first)  # the vendor retries the webhook
+    assert retry.json()["duplicate"] is True
+
+    async def two_messages() -> bool:
+        return len((await _snapshot(env.client, contact)).messages) == 2
+
+    await _until(two_messages)
+    snap = await _snapshot(env.client, contact)
+    assert [c.value for c in snap.channels] == ["email", "chat"]
+    assert snap.intent and snap.intent.value == "delivered_not_received"
+    assert snap.carrier_case and snap.carrier_case.startswith("MMS-")
+    assert snap.classifier_version
+    replies = shop.outbox(contact)
+    assert len(replies) == 1 and snap.carrier_case in replies[0].body
+    assert replies[0].channel == "email" and replies[0].to == "dana@example.com"
+    assert any(e.rule == "carrier_search" for e in snap.timeline)
+
+
+async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: Any) -> None:
+    env, shop, api = desk
+    msg = _postmark("pm-2", "oli@example.com", "", "Order 91301 says delivered but it is not "
+                    "here. I want to talk to a real person.")
+    assert (await api.post("/ingest/email", json=msg)).status_code == 202
+    contact = "contact-order-91301"
+
+    async def escalated() -> bool:
+        try:
+            return (await _snapshot(env.client, contact)).state == ContactState.escalated
+        except Exception:
+            return False
+
+    await _until(escalated)
+    shown = await _cli(env, "show", contact)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["escalation_reason"] == "customer_requested_human"
+
+    approve = await _cli(env, "decide", contact, "approve", "--by", "sam@shop.example")
+    assert approve.returncode == 2
+    assert "no" in approve.stderr and "proposed resolution" in approve.stderr
+    override = await _cli(env, "decide", contact, "override", "--by", "sam", "--resolution", "refund")
+    assert override.returncode == 2 and "amount" in override.stderr
+    not_escalated = await _cli(env, "decide", "contact-order-41880", "reject", "--by", "sam")
+    assert not_escalated.returncode == 2 and "not escalated" in not_escalated.stderr
+    unknown = await _cli(env, "show", "contact-order-nope")
+    assert unknown.returncode == 2 and "no contact" in unknown.stderr
+    assert (await _snapshot(env.client, contact)).state == ContactState.escalated
+    assert shop.refund_total() == 0 and shop.replacement_count() == 0
+
+    override_ok = await _cli(env, "decide", contact, "override", "--by", "sam@shop.example",
+                       "--note", "goodwill", "--resolution", "refund", "--amount", "25")
+    assert override_ok.returncode == 0, override_ok.stderr
+
+    async def resolved() -> bool:
+        return (await _snapshot(env.client, contact)).state == ContactState.resolved
+
+    await _until(resolved)
+    snap = await _snapshot(env.client, contact)
+    assert snap.autonomous is False
+    assert snap.decisions[0].by == "sam@shop.example" and snap.decisions[0].note == "goodwill"
+    assert shop.refund_total(["91301"]) == 25.0
