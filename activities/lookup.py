@@ -12,8 +12,10 @@ from desk.ports import NotFound, OrderSystem
 
 def _verifies_by_details(order: Order, text: str, email: str | None) -> bool:
     """An unknown identity may prove ownership with the order's email and postal code."""
+    if not email:
+        return False
     lowered = text.lower()
-    return bool(email) and email.lower() in lowered and order.address.postal_code.lower() in lowered
+    return email.lower() in lowered and order.address.postal_code.lower() in lowered
 
 
 class LookupActivities:
@@ -34,7 +36,9 @@ class LookupActivities:
             if _verifies_by_details(order, f"{message.subject or ''} {message.text}", owner_email):
                 owner = self.orders.find_customer(owner_email or "")
                 return SenderMatch(customer=owner, order=order, verified=True)
-            return SenderMatch(customer=None, order=None, verified=False, problem="order_not_theirs")
+            return SenderMatch(
+                customer=None, order=None, verified=False, problem="order_not_theirs"
+            )
         if customer is None:
             return SenderMatch(problem="unknown_sender")
         if understanding.order_numbers:

@@ -49,9 +49,7 @@ class PolicyConfig(BaseModel):
     return_required_above: dict[Tier, float] = Field(
         default_factory=lambda: _tiers(100, 50, 50, 50)
     )
-    auto_approve_limit: dict[Tier, float] = Field(
-        default_factory=lambda: _tiers(500, 200, 100, 0)
-    )
+    auto_approve_limit: dict[Tier, float] = Field(default_factory=lambda: _tiers(500, 200, 100, 0))
     escalation_sla_hours: dict[Tier, float] = Field(default_factory=lambda: _tiers(4, 24, 24, 4))
     fastest_service: str = "express"
     max_history_events: int = Field(

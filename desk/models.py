@@ -267,7 +267,9 @@ class SenderMatch(BaseModel):
     customer: Customer | None = None
     order: Order | None = None
     verified: bool = False
-    problem: Literal["unknown_sender", "order_not_theirs", "unknown_order", "no_order"] | None = None
+    problem: Literal["unknown_sender", "order_not_theirs", "unknown_order", "no_order"] | None = (
+        None
+    )
 
 
 class RoutedMessage(BaseModel):

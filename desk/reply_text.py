@@ -48,9 +48,13 @@ def not_shipped(order: Order, ship_by: datetime) -> str:
     )
 
 
+def _carrier(reading: CarrierReading) -> str:
+    return reading.carrier.value.upper() if reading.carrier else "the carrier"
+
+
 def in_transit(order: Order, reading: CarrierReading, check_at: datetime) -> str:
     return (
-        f"Order {order.number} is on its way with {reading.carrier.value.upper() if reading.carrier else 'the carrier'} "
+        f"Order {order.number} is on its way with {_carrier(reading)} "
         f"(tracking {reading.tracking}). Latest scan: {_scan(reading)}. Expected delivery: "
         f"{day(reading.expected_delivery)}. We will check again on {day(check_at)}."
     )
@@ -73,7 +77,9 @@ def delivered_info(order: Order, reading: CarrierReading) -> str:
 
 def lost(order: Order, case: CarrierCase | None) -> str:
     search = f" We have opened carrier case {case.case_number}." if case else ""
-    return f"Order {order.number} has stopped moving with the carrier and we consider it lost.{search}"
+    return (
+        f"Order {order.number} has stopped moving with the carrier and we consider it lost.{search}"
+    )
 
 
 def misdelivered(order: Order, reading: CarrierReading, case: CarrierCase | None) -> str:
@@ -89,7 +95,8 @@ def resolution_done(p: ProposedResolution, replacement: str | None) -> str:
     if p.reship_lines:
         items = ", ".join(f"{ln.qty} x {ln.name}" for ln in p.reship_lines)
         parts.append(
-            f"we are sending a replacement ({items}) as order {replacement}, by {p.service} shipping"
+            f"we are sending a replacement ({items}) as order {replacement}, "
+            f"by {p.service} shipping"
         )
     if p.refund_amount:
         parts.append(f"we have refunded {p.refund_amount:.2f} to your original payment method")
@@ -99,11 +106,7 @@ def resolution_done(p: ProposedResolution, replacement: str | None) -> str:
 
 
 def weak_proof_search(order: Order, case: CarrierCase, followup: datetime | None) -> str:
-    nxt = (
-        f" We will update you by {when(followup)} at the latest."
-        if followup
-        else ""
-    )
+    nxt = f" We will update you by {when(followup)} at the latest." if followup else ""
     return (
         f"The carrier scanned order {order.number} as delivered ({case.carrier.value.upper()}) "
         f"without a photo or signature. We have filed a carrier search, case {case.case_number}. "
@@ -163,7 +166,10 @@ def cancelled(order: Order, refund: float, partial: bool) -> str:
             f"{refund:.2f}. The rest is already with the carrier; you can refuse delivery or "
             "return it for a refund."
         )
-    return f"Order {order.number} is cancelled and {refund:.2f} has been refunded to your payment method."
+    return (
+        f"Order {order.number} is cancelled and {refund:.2f} has been refunded to your "
+        "payment method."
+    )
 
 
 def cancel_denied(order: Order) -> str:

@@ -162,9 +162,17 @@ class ScenarioDecision(_Strict):
 
 class ScenarioExpect(_Strict):
     intent: Intent | None = None
-    state: Literal[
-        "resolved", "closed", "escalated", "human_owned", "awaiting_customer", "awaiting_carrier"
-    ] | None = None
+    state: (
+        Literal[
+            "resolved",
+            "closed",
+            "escalated",
+            "human_owned",
+            "awaiting_customer",
+            "awaiting_carrier",
+        ]
+        | None
+    ) = None
     resolution: ResolutionKind | None = None
     autonomous: bool | None = None
     escalation_reason: EscalationReason | None = None

@@ -103,8 +103,11 @@ def _attachments(payload: Mapping[str, Any], field: str = "attachments") -> list
         if kind not in ("image", "file"):
             raise PayloadError(f"{where}.kind", f"must be 'image' or 'file', not {kind!r}")
         name = _optional(entry, "name", f"{where}.name") or ""
-        found.append(Attachment(kind="image" if kind == "image" else "file", name=name,
-                                content_type=content_type))
+        found.append(
+            Attachment(
+                kind="image" if kind == "image" else "file", name=name, content_type=content_type
+            )
+        )
     return found
 
 
@@ -155,15 +158,23 @@ def from_twilio_sms(form: Mapping[str, str]) -> InboundMessage:
     for i in range(count):
         url = _required(form, f"MediaUrl{i}")
         content_type = _optional(form, f"MediaContentType{i}")
-        attachments.append(Attachment(kind="image" if _kind_for(content_type) == "image"
-                                      else "file", name=url, content_type=content_type))
-    return _message({
-        "message_id": sid,
-        "channel": Channel.sms,
-        "sender": sender,
-        "text": (form.get("Body") or "").strip(),
-        "attachments": attachments,
-    }, {"message_id": "MessageSid", "sender": "From", "text": "Body"})
+        attachments.append(
+            Attachment(
+                kind="image" if _kind_for(content_type) == "image" else "file",
+                name=url,
+                content_type=content_type,
+            )
+        )
+    return _message(
+        {
+            "message_id": sid,
+            "channel": Channel.sms,
+            "sender": sender,
+            "text": (form.get("Body") or "").strip(),
+            "attachments": attachments,
+        },
+        {"message_id": "MessageSid", "sender": "From", "text": "Body"},
+    )
 
 
 def from_postmark_email(payload: Any) -> InboundMessage:
@@ -193,11 +204,13 @@ def from_postmark_email(payload: Any) -> InboundMessage:
         where = f"Attachments[{i}]"
         entry = _object(item, where)
         content_type = _optional(entry, "ContentType", f"{where}.ContentType")
-        attachments.append(Attachment(
-            kind="image" if _kind_for(content_type) == "image" else "file",
-            name=_optional(entry, "Name", f"{where}.Name") or "",
-            content_type=content_type,
-        ))
+        attachments.append(
+            Attachment(
+                kind="image" if _kind_for(content_type) == "image" else "file",
+                name=_optional(entry, "Name", f"{where}.Name") or "",
+                content_type=content_type,
+            )
+        )
     received_at: datetime | None = None
     date = _optional(data, "Date")
     if date:
@@ -205,29 +218,35 @@ def from_postmark_email(payload: Any) -> InboundMessage:
         # one must not cost us the message (intake then uses the time it started).
         with contextlib.suppress(TypeError, ValueError, IndexError):
             received_at = _aware(parsedate_to_datetime(_COLON_OFFSET.sub(r"\1\2", date)))
-    return _message({
-        "message_id": message_id,
-        "channel": Channel.email,
-        "sender": sender,
-        "subject": _optional(data, "Subject"),
-        "text": text,
-        "attachments": attachments,
-        "received_at": received_at,
-    }, {"message_id": "MessageID", "sender": "From", "subject": "Subject", "text": "TextBody"})
+    return _message(
+        {
+            "message_id": message_id,
+            "channel": Channel.email,
+            "sender": sender,
+            "subject": _optional(data, "Subject"),
+            "text": text,
+            "attachments": attachments,
+            "received_at": received_at,
+        },
+        {"message_id": "MessageID", "sender": "From", "subject": "Subject", "text": "TextBody"},
+    )
 
 
 def from_chat(payload: Any) -> InboundMessage:
     """The chat widget: ``{conversation_id, message_id, handle, text, attachments, sent_at}``."""
     data = _object(payload, "body")
     _required(data, "conversation_id")
-    return _message({
-        "message_id": _required(data, "message_id"),
-        "channel": Channel.chat,
-        "sender": _required(data, "handle"),
-        "text": _optional(data, "text") or "",
-        "attachments": _attachments(data),
-        "received_at": _timestamp(data, "sent_at"),
-    }, {"sender": "handle", "received_at": "sent_at"})
+    return _message(
+        {
+            "message_id": _required(data, "message_id"),
+            "channel": Channel.chat,
+            "sender": _required(data, "handle"),
+            "text": _optional(data, "text") or "",
+            "attachments": _attachments(data),
+            "received_at": _timestamp(data, "sent_at"),
+        },
+        {"sender": "handle", "received_at": "sent_at"},
+    )
 
 
 def from_web_form(payload: Any) -> InboundMessage:
@@ -242,13 +261,16 @@ def from_web_form(payload: Any) -> InboundMessage:
     order_number = _order_number(data.get("order_number"))
     if order_number and order_number not in text:
         text = f"{text}\n\nOrder {order_number}" if text else f"Order {order_number}"
-    return _message({
-        "message_id": submission_id,
-        "channel": Channel.web,
-        "sender": email,
-        "subject": _optional(data, "subject"),
-        "text": text,
-    }, {"message_id": "submission_id", "sender": "email", "text": "message"})
+    return _message(
+        {
+            "message_id": submission_id,
+            "channel": Channel.web,
+            "sender": email,
+            "subject": _optional(data, "subject"),
+            "text": text,
+        },
+        {"message_id": "submission_id", "sender": "email", "text": "message"},
+    )
 
 
 def _order_number(value: Any) -> str | None:
@@ -270,10 +292,13 @@ def from_social(payload: Any) -> InboundMessage:
     """
     data = _object(payload, "body")
     platform = _required(data, "platform").lower()
-    return _message({
-        "message_id": f"{platform}:{_required(data, 'message_id')}",
-        "channel": Channel.social,
-        "sender": _required(data, "handle"),
-        "text": _optional(data, "text") or "",
-        "attachments": _attachments(data),
-    }, {"sender": "handle"})
+    return _message(
+        {
+            "message_id": f"{platform}:{_required(data, 'message_id')}",
+            "channel": Channel.social,
+            "sender": _required(data, "handle"),
+            "text": _optional(data, "text") or "",
+            "attachments": _attachments(data),
+        },
+        {"sender": "handle"},
+    )

@@ -1,12 +1,12 @@
 """``desk``: the one entry point for people.
 
-    desk up                      embedded Temporal + worker + ingest API, until Ctrl-C
-    desk demo [--once]           the whole desk with the demo shop and a stream of contacts
-    desk worker | desk ingest    one part, against DESK_TEMPORAL_ADDRESS (cluster or Cloud)
-    desk scenario run PATH...    scenario files through the real workflow (time-skipping)
-    desk escalations             the supervisors' queue
-    desk show CONTACT_ID         one contact's snapshot
-    desk decide CONTACT_ID approve|override|reject|take_over|close --by WHO [...]
+desk up                      embedded Temporal + worker + ingest API, until Ctrl-C
+desk demo [--once]           the whole desk with the demo shop and a stream of contacts
+desk worker | desk ingest    one part, against DESK_TEMPORAL_ADDRESS (cluster or Cloud)
+desk scenario run PATH...    scenario files through the real workflow (time-skipping)
+desk escalations             the supervisors' queue
+desk show CONTACT_ID         one contact's snapshot
+desk decide CONTACT_ID approve|override|reject|take_over|close --by WHO [...]
 """
 
 from __future__ import annotations
@@ -36,8 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     run = scen_sub.add_parser("run", help="run scenario files or folders")
     run.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
     run.add_argument("--jobs", "-j", type=int, default=4, help="scenarios run at once")
-    run.add_argument("--histories", metavar="DIR",
-                     help="save each contact's workflow history as JSON (for replay tests)")
+    run.add_argument(
+        "--histories",
+        metavar="DIR",
+        help="save each contact's workflow history as JSON (for replay tests)",
+    )
     sub.add_parser("escalations", help="list escalated contacts (the supervisor queue)")
     show = sub.add_parser("show", help="print a contact's snapshot as JSON")
     show.add_argument("contact_id")
@@ -65,9 +68,9 @@ def main(argv: list[str] | None = None) -> None:
 
 async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "scenario":
-        from starters.scenario_runner import run_all
-
         from pathlib import Path
+
+        from starters.scenario_runner import run_all
 
         history_dir = Path(args.histories) if args.histories else None
         return await run_all(args.paths, args.jobs, history_dir=history_dir)
@@ -120,7 +123,9 @@ async def _supervise(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     try:
         decision = SupervisorDecision(
-            action=SupervisorAction(args.action), by=args.by, note=args.note,
+            action=SupervisorAction(args.action),
+            by=args.by,
+            note=args.note,
             resolution=ResolutionKind(args.resolution) if args.resolution else None,
             amount=args.amount,
         )

@@ -20,7 +20,13 @@ import structlog
 from temporalio.client import Client
 
 from desk.config import PolicyConfig, Settings
-from desk.models import ContactSnapshot, ContactState, RoutedMessage, SupervisorAction, SupervisorDecision
+from desk.models import (
+    ContactSnapshot,
+    ContactState,
+    RoutedMessage,
+    SupervisorAction,
+    SupervisorDecision,
+)
 from desk.store.demo_shop import DemoContact, seed_demo_shop
 from desk.store.sandbox import SandboxShop
 from desk.temporal_client import connect
@@ -31,8 +37,12 @@ from starters.simulator import post_message
 from workers.worker import build_worker
 
 DEMO_TIME_SCALE = 1 / 17280  # 48 h of policy time -> 10 s
-SETTLED = {ContactState.resolved, ContactState.closed, ContactState.escalated,
-           ContactState.human_owned}
+SETTLED = {
+    ContactState.resolved,
+    ContactState.closed,
+    ContactState.escalated,
+    ContactState.human_owned,
+}
 DEMO_SUPERVISOR = "demo-supervisor@shop.example"
 MAX_WAIT_S = 120
 TRAFFIC_S = 10.0  # the scripted stream of first messages is squeezed into this
@@ -59,22 +69,33 @@ async def _contacts(client: Client, intake_ids: list[str]) -> list[str]:
 
 
 async def _snapshots(client: Client, contact_ids: list[str]) -> list[ContactSnapshot]:
-    return list(await asyncio.gather(*(
-        client.get_workflow_handle(c).query("snapshot", result_type=ContactSnapshot)
-        for c in contact_ids
-    )))
+    return list(
+        await asyncio.gather(
+            *(
+                client.get_workflow_handle(c).query("snapshot", result_type=ContactSnapshot)
+                for c in contact_ids
+            )
+        )
+    )
 
 
 async def _supervise(client: Client, snaps: list[ContactSnapshot], decided: set[str]) -> None:
     """The demo's supervisor approves over-limit proposals, so a decision shows in the UI."""
     for s in snaps:
-        if (s.state == ContactState.escalated and s.escalation_reason
-                and s.escalation_reason.value == "over_limit" and s.contact_id not in decided):
+        if (
+            s.state == ContactState.escalated
+            and s.escalation_reason
+            and s.escalation_reason.value == "over_limit"
+            and s.contact_id not in decided
+        ):
             decided.add(s.contact_id)
             await client.get_workflow_handle(s.contact_id).signal(
                 "supervisor_decision",
-                SupervisorDecision(action=SupervisorAction.approve, by=DEMO_SUPERVISOR,
-                                   note="demo: proposal checked and approved"),
+                SupervisorDecision(
+                    action=SupervisorAction.approve,
+                    by=DEMO_SUPERVISOR,
+                    note="demo: proposal checked and approved",
+                ),
             )
 
 
@@ -82,12 +103,16 @@ def report(snaps: list[ContactSnapshot], shop: SandboxShop) -> str:
     by_intent = Counter(s.intent.value if s.intent else "unknown" for s in snaps)
     by_state = Counter(s.state.value for s in snaps)
     autonomous = [s for s in snaps if s.autonomous]
-    escalated = Counter(s.escalation_reason.value for s in snaps
-                        if s.state == ContactState.escalated and s.escalation_reason)
+    escalated = Counter(
+        s.escalation_reason.value
+        for s in snaps
+        if s.state == ContactState.escalated and s.escalation_reason
+    )
     resolutions = Counter(s.resolution.value for s in snaps if s.resolution)
     refunds = shop.refunds()
     lines = [
-        "", "=== contact desk: demo report ===",
+        "",
+        "=== contact desk: demo report ===",
         f"contacts: {len(snaps)}",
         "by intent: " + ", ".join(f"{k} {v}" for k, v in by_intent.most_common()),
         "by state: " + ", ".join(f"{k} {v}" for k, v in by_state.most_common()),
@@ -120,14 +145,19 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
     async with start_embedded_temporal(settings) as temporal:
         client = await connect(temporal.settings)
         worker = build_worker(client, shop, settings.task_queue, policy)
-        server = api_server(create_app(client, settings), settings.ingest_host, settings.ingest_port)
+        server = api_server(
+            create_app(client, settings), settings.ingest_host, settings.ingest_port
+        )
 
         async def scripted() -> None:
-            await _run_traffic(client, settings, shop, summary.contacts[:contacts],
-                               policy.time_scale)
+            await _run_traffic(
+                client, settings, shop, summary.contacts[:contacts], policy.time_scale
+            )
             if not once:
-                _say(f"\nThe desk stays up: Temporal UI http://127.0.0.1:{settings.ui_port} "
-                     '(try ContactState = "escalated"). Ctrl-C stops it.')
+                _say(
+                    f"\nThe desk stays up: Temporal UI http://127.0.0.1:{settings.ui_port} "
+                    '(try ContactState = "escalated"). Ctrl-C stops it.'
+                )
                 await stop.wait()
 
         await serve(stop, worker=worker, server=server, also=scripted)
@@ -135,17 +165,33 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
     return 0
 
 
-async def _run_traffic(client: Client, settings: Settings, shop: SandboxShop,
-                       script: list[DemoContact], time_scale: float) -> None:
-    _say(f"Temporal UI: http://127.0.0.1:{settings.ui_port}  ingest: "
-         f"http://{settings.ingest_host}:{settings.ingest_port}")
+async def _run_traffic(
+    client: Client,
+    settings: Settings,
+    shop: SandboxShop,
+    script: list[DemoContact],
+    time_scale: float,
+) -> None:
+    _say(
+        f"Temporal UI: http://127.0.0.1:{settings.ui_port}  ingest: "
+        f"http://{settings.ingest_host}:{settings.ingest_port}"
+    )
     # First messages at their scripted offsets; follow-ups after their (scaled) hours,
     # often on another channel, so they merge into the same contact.
     schedule = []
     squeeze = TRAFFIC_S / max([1.0, *(c.send_after_s for c in script)])
     for c in script:
-        schedule.append((c.send_after_s * squeeze, c.message_id, c.channel, c.sender, c.text, c.subject,
-                         c.attachments))
+        schedule.append(
+            (
+                c.send_after_s * squeeze,
+                c.message_id,
+                c.channel,
+                c.sender,
+                c.text,
+                c.subject,
+                c.attachments,
+            )
+        )
         for f in c.follow_ups:
             at = c.send_after_s * squeeze + f.after_hours * 3600 * time_scale
             schedule.append((at, f.message_id, f.channel, f.sender, f.text, None, f.attachments))
@@ -162,11 +208,14 @@ async def _run_traffic(client: Client, settings: Settings, shop: SandboxShop,
                 await asyncio.sleep(0.1)
         for at, message_id, channel, sender, text, subject, attachments in schedule:
             await asyncio.sleep(max(0.0, started + at - time.monotonic()))
-            accepted = await post_message(http, channel, sender, text, subject, attachments,
-                                          message_id=message_id)
+            accepted = await post_message(
+                http, channel, sender, text, subject, attachments, message_id=message_id
+            )
             intake_ids.append(accepted["intake_workflow_id"])
-    _say(f"sent {len(intake_ids)} messages through the ingest API in "
-         f"{time.monotonic() - started:.1f}s")
+    _say(
+        f"sent {len(intake_ids)} messages through the ingest API in "
+        f"{time.monotonic() - started:.1f}s"
+    )
     contact_ids = await _contacts(client, intake_ids)
     decided: set[str] = set()
     deadline = time.monotonic() + MAX_WAIT_S
@@ -175,7 +224,9 @@ async def _run_traffic(client: Client, settings: Settings, shop: SandboxShop,
     while time.monotonic() < deadline:
         snaps = await _snapshots(client, contact_ids)
         await _supervise(client, snaps, decided)
-        states = ", ".join(f"{k} {v}" for k, v in sorted(Counter(s.state.value for s in snaps).items()))
+        states = ", ".join(
+            f"{k} {v}" for k, v in sorted(Counter(s.state.value for s in snaps).items())
+        )
         if states != last_states:
             last_change, last_states = time.monotonic(), states
             _say(f"[{time.monotonic() - started:5.1f}s] {states}")

@@ -27,7 +27,9 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
     async with start_embedded_temporal(settings) as temporal:
         client = await connect(temporal.settings)
         worker = build_worker(client, shop, settings.task_queue, policy)
-        server = api_server(create_app(client, settings), settings.ingest_host, settings.ingest_port)
+        server = api_server(
+            create_app(client, settings), settings.ingest_host, settings.ingest_port
+        )
         print(
             f"desk is up\n  Temporal UI   http://127.0.0.1:{settings.ui_port}\n"
             f"  ingest API    http://{settings.ingest_host}:{settings.ingest_port}/docs\n"
@@ -42,8 +44,10 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
 async def run_worker(settings: Settings, policy: PolicyConfig) -> int:
     shop = open_shop(settings)
     client = await connect(settings)
-    print(f"worker on task queue {settings.task_queue} at {settings.temporal_address}",
-          file=sys.stderr)
+    print(
+        f"worker on task queue {settings.task_queue} at {settings.temporal_address}",
+        file=sys.stderr,
+    )
     await serve(stop_event(), worker=build_worker(client, shop, settings.task_queue, policy))
     shop.close()
     return 0

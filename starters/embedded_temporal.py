@@ -73,13 +73,15 @@ class EmbeddedTemporal:
         self.ui_url = f"http://{HOST}:{settings.ui_port}"
         # The dev server is local and plain: whatever TLS or Cloud credentials the
         # settings carry are for a remote cluster and would only break the connection.
-        self.settings = settings.model_copy(update={
-            "temporal_address": self.address,
-            "temporal_tls": False,
-            "temporal_tls_cert": None,
-            "temporal_tls_key": None,
-            "temporal_api_key": None,
-        })
+        self.settings = settings.model_copy(
+            update={
+                "temporal_address": self.address,
+                "temporal_tls": False,
+                "temporal_tls_cert": None,
+                "temporal_tls_key": None,
+                "temporal_api_key": None,
+            }
+        )
         self._requested = settings
         self._binary = binary
         self._startup_timeout = startup_timeout
@@ -91,13 +93,21 @@ class EmbeddedTemporal:
     def command(self) -> list[str]:
         binary = self._binary or find_binary("temporal")
         return [
-            binary, "server", "start-dev",
-            "--ip", HOST,
-            "--port", str(self.settings.temporal_port),
-            "--ui-port", str(self.settings.ui_port),
-            "--db-filename", str(self.db_path),
-            "--namespace", self.settings.temporal_namespace,
-            "--log-level", "warn",
+            binary,
+            "server",
+            "start-dev",
+            "--ip",
+            HOST,
+            "--port",
+            str(self.settings.temporal_port),
+            "--ui-port",
+            str(self.settings.ui_port),
+            "--db-filename",
+            str(self.db_path),
+            "--namespace",
+            self.settings.temporal_namespace,
+            "--log-level",
+            "warn",
             *search_attributes.cli_flags(),
         ]
 
@@ -109,15 +119,19 @@ class EmbeddedTemporal:
         if self.running:
             return self
         if self._requested.temporal_address != self.address:
-            log.warning("embedded_temporal.address_mismatch",
-                        configured=self._requested.temporal_address, embedded=self.address,
-                        hint="connect with EmbeddedTemporal.settings")
+            log.warning(
+                "embedded_temporal.address_mismatch",
+                configured=self._requested.temporal_address,
+                embedded=self.address,
+                hint="connect with EmbeddedTemporal.settings",
+            )
         # Another server already on the port would answer our readiness check and we would
         # mistake it for ours; fail plainly instead.
         for port in (self.settings.temporal_port, self.settings.ui_port):
             if _port_in_use(port):
                 raise EmbeddedTemporalError(
-                    f"port {HOST}:{port} is already in use (another Temporal still running?)")
+                    f"port {HOST}:{port} is already in use (another Temporal still running?)"
+                )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # Appended, not truncated: the previous run's last words are what explain a crash.
         self._log_file = self.log_path.open("ab")
@@ -131,8 +145,12 @@ class EmbeddedTemporal:
             # down before the server it talks to.
             start_new_session=True,
         )
-        log.info("embedded_temporal.starting", pid=self._process.pid, address=self.address,
-                 db=str(self.db_path))
+        log.info(
+            "embedded_temporal.starting",
+            pid=self._process.pid,
+            address=self.address,
+            db=str(self.db_path),
+        )
         try:
             await self._wait_ready()
         except BaseException:
@@ -151,12 +169,15 @@ class EmbeddedTemporal:
             if self._process.returncode is not None:
                 raise EmbeddedTemporalError(
                     f"temporal server start-dev exited with code {self._process.returncode}:\n"
-                    f"{self._output_tail()}")
+                    f"{self._output_tail()}"
+                )
             try:
                 remaining = max(0.1, deadline - time.monotonic())
                 client = await asyncio.wait_for(connect(self.settings), timeout=remaining)
-                await asyncio.wait_for(register_search_attributes(client),
-                                       timeout=max(0.1, deadline - time.monotonic()))
+                await asyncio.wait_for(
+                    register_search_attributes(client),
+                    timeout=max(0.1, deadline - time.monotonic()),
+                )
                 return client
             except (RuntimeError, OSError, TimeoutError, RPCError) as err:
                 last_error = err
@@ -164,7 +185,8 @@ class EmbeddedTemporal:
                 await asyncio.wait_for(self._process.wait(), timeout=0.2)
         raise EmbeddedTemporalError(
             f"temporal server start-dev did not accept connections on {self.address} within "
-            f"{self._startup_timeout:.0f}s (last error: {last_error}):\n{self._output_tail()}")
+            f"{self._startup_timeout:.0f}s (last error: {last_error}):\n{self._output_tail()}"
+        )
 
     def _output_tail(self) -> str:
         if self._log_file is not None:
@@ -219,5 +241,6 @@ def start_embedded_temporal(
 ) -> EmbeddedTemporal:
     """The dev server for ``settings``: use with ``async with`` (stops on exit) or ``await``
     it (started; call ``stop()`` when done)."""
-    return EmbeddedTemporal(settings, binary=binary, startup_timeout=startup_timeout,
-                            stop_grace=stop_grace)
+    return EmbeddedTemporal(
+        settings, binary=binary, startup_timeout=startup_timeout, stop_grace=stop_grace
+    )

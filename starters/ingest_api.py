@@ -80,8 +80,9 @@ def _url_variants(url: str) -> list[str]:
     return variants
 
 
-def _error(status: int, error: str, field: str | None = None,
-           headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(
+    status: int, error: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body: dict[str, Any] = {"error": error}
     if field is not None:
         body["field"] = field
@@ -101,8 +102,10 @@ def create_app(
         version="1",
     )
     if settings.ingest_token and not settings.twilio_auth_token:
-        log.warning("ingest.sms_unauthenticated",
-                    hint="set DESK_TWILIO_AUTH_TOKEN to verify X-Twilio-Signature on /ingest/sms")
+        log.warning(
+            "ingest.sms_unauthenticated",
+            hint="set DESK_TWILIO_AUTH_TOKEN to verify X-Twilio-Signature on /ingest/sms",
+        )
 
     def bearer_refusal(request: Request) -> JSONResponse | None:
         if not settings.ingest_token:
@@ -113,8 +116,11 @@ def create_app(
         ):
             return None
         log.warning("ingest.unauthorized", path=request.url.path)
-        return _error(401, "a valid 'Authorization: Bearer <token>' header is required",
-                      headers={"WWW-Authenticate": "Bearer"})
+        return _error(
+            401,
+            "a valid 'Authorization: Bearer <token>' header is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
     async def accept(message: InboundMessage) -> JSONResponse:
         workflow_id = intake_workflow_id(message)
@@ -139,16 +145,33 @@ def create_app(
         except (RPCError, TimeoutError, RuntimeError) as err:
             # RuntimeError is how the SDK reports a client that cannot (re)connect at all.
             status = err.status.name if isinstance(err, RPCError) else type(err).__name__
-            log.warning("ingest.temporal_unavailable", channel=channel,
-                        message_id=message.message_id, status=status, error=str(err)[:200])
-            return _error(503, "Temporal is unavailable; the message was not accepted, retry",
-                          headers={"Retry-After": "5"})
-        log.info("ingest.accepted", channel=channel, message_id=message.message_id,
-                 intake_workflow_id=workflow_id, duplicate=duplicate,
-                 attachments=len(message.attachments))
+            log.warning(
+                "ingest.temporal_unavailable",
+                channel=channel,
+                message_id=message.message_id,
+                status=status,
+                error=str(err)[:200],
+            )
+            return _error(
+                503,
+                "Temporal is unavailable; the message was not accepted, retry",
+                headers={"Retry-After": "5"},
+            )
+        log.info(
+            "ingest.accepted",
+            channel=channel,
+            message_id=message.message_id,
+            intake_workflow_id=workflow_id,
+            duplicate=duplicate,
+            attachments=len(message.attachments),
+        )
         return JSONResponse(
-            {"accepted": True, "message_id": message.message_id,
-             "intake_workflow_id": workflow_id, "duplicate": duplicate},
+            {
+                "accepted": True,
+                "message_id": message.message_id,
+                "intake_workflow_id": workflow_id,
+                "duplicate": duplicate,
+            },
             status_code=202,
         )
 
@@ -178,11 +201,14 @@ def create_app(
         params = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
         if settings.twilio_auth_token:
             given = request.headers.get("x-twilio-signature", "")
-            expected = [twilio_signature(settings.twilio_auth_token, url, params)
-                        for url in _url_variants(str(request.url))]
+            expected = [
+                twilio_signature(settings.twilio_auth_token, url, params)
+                for url in _url_variants(str(request.url))
+            ]
             # As bytes: compare_digest refuses non-ASCII str, and a forged header may be so.
-            if not given or not any(hmac.compare_digest(given.encode(), e.encode())
-                                    for e in expected):
+            if not given or not any(
+                hmac.compare_digest(given.encode(), e.encode()) for e in expected
+            ):
                 log.warning("ingest.bad_twilio_signature", path=request.url.path)
                 return _error(403, "X-Twilio-Signature is missing or does not match")
         try:

@@ -23,9 +23,22 @@ from temporalio.testing import WorkflowEnvironment
 
 from desk.binaries import find_binary
 from desk.config import PolicyConfig
-from desk.models import ContactSnapshot, ContactState, InboundMessage, RoutedMessage, SupervisorDecision
+from desk.models import (
+    ContactSnapshot,
+    ContactState,
+    InboundMessage,
+    RoutedMessage,
+    SupervisorDecision,
+)
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-from desk.scenario_format import Scenario, ScenarioDecision, ScenarioError, ScenarioMessage, load_scenario, scenario_files
+from desk.scenario_format import (
+    Scenario,
+    ScenarioDecision,
+    ScenarioError,
+    ScenarioMessage,
+    load_scenario,
+    scenario_files,
+)
 from desk.store.sandbox import SandboxShop
 from desk.store.scenario_loader import load_scenario_into
 from desk.temporal_client import register_search_attributes
@@ -43,8 +56,13 @@ def _quiet_runtime() -> Runtime:
     warnings about the test server's missing capabilities)."""
     global _RUNTIME
     if _RUNTIME is None:
-        _RUNTIME = Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(
-            filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))))
+        _RUNTIME = Runtime(
+            telemetry=TelemetryConfig(
+                logging=LoggingConfig(
+                    filter=TelemetryFilter(core_level="ERROR", other_level="ERROR")
+                )
+            )
+        )
     return _RUNTIME
 
 
@@ -66,8 +84,9 @@ async def _advance_to(env: WorkflowEnvironment, moment: datetime) -> None:
         await env.sleep(moment - now)
 
 
-async def _send_message(env: WorkflowEnvironment, scenario: Scenario, index: int,
-                        m: ScenarioMessage) -> str:
+async def _send_message(
+    env: WorkflowEnvironment, scenario: Scenario, index: int, m: ScenarioMessage
+) -> str:
     message = InboundMessage(
         message_id=f"{scenario.name}-m{index}",
         channel=m.channel,
@@ -89,12 +108,14 @@ async def _snapshot(client: Client, contact_id: str) -> ContactSnapshot:
 
 
 async def _decide(env: WorkflowEnvironment, contacts: list[str], d: ScenarioDecision) -> None:
-    decision = SupervisorDecision(action=d.action, by=d.by, note=d.note, resolution=d.resolution,
-                                  amount=d.amount)
+    decision = SupervisorDecision(
+        action=d.action, by=d.by, note=d.note, resolution=d.resolution, amount=d.amount
+    )
     for contact_id in contacts:
         snap = await _snapshot(env.client, contact_id)
         applies = snap.state == ContactState.escalated or (
-            snap.state == ContactState.human_owned and d.action.value == "close")
+            snap.state == ContactState.human_owned and d.action.value == "close"
+        )
         if applies:
             await env.client.get_workflow_handle(contact_id).signal("supervisor_decision", decision)
 
@@ -104,16 +125,18 @@ async def _settle(env: WorkflowEnvironment) -> None:
     await asyncio.sleep(0.2)
 
 
-async def _save_histories(client: Client, workflow_ids: list[str], folder: Path,
-                          scenario: Scenario) -> None:
+async def _save_histories(
+    client: Client, workflow_ids: list[str], folder: Path, scenario: Scenario
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for workflow_id in workflow_ids:
         history = await client.get_workflow_handle(workflow_id).fetch_history()
         (folder / f"{scenario.name}--{workflow_id}.json").write_text(history.to_json())
 
 
-async def _play(env: WorkflowEnvironment, scenario: Scenario, shop: SandboxShop,
-                history_dir: Path | None = None) -> dict[str, Any]:
+async def _play(
+    env: WorkflowEnvironment, scenario: Scenario, shop: SandboxShop, history_dir: Path | None = None
+) -> dict[str, Any]:
     t0 = await env.get_current_time()
     load_scenario_into(shop, scenario, t0)
     events: list[tuple[timedelta, int, int, ScenarioMessage | ScenarioDecision]] = [
@@ -150,7 +173,9 @@ def _outcome(scenario: Scenario, snaps: list[ContactSnapshot], shop: SandboxShop
         "resolution": main.resolution.value if main.resolution else None,
         "autonomous": main.autonomous,
         "escalation_reason": main.escalation_reason.value if main.escalation_reason else None,
-        "proposed_resolution": main.proposed_resolution.kind.value if main.proposed_resolution else None,
+        "proposed_resolution": main.proposed_resolution.kind.value
+        if main.proposed_resolution
+        else None,
         "carrier_search": {"filed": bool(cases), "case": cases[0].case_number if cases else None},
         "refund_total": round(shop.refund_total(numbers or None), 2),
         "replacement_orders": shop.replacement_count(numbers or None),
@@ -162,7 +187,11 @@ def _outcome(scenario: Scenario, snaps: list[ContactSnapshot], shop: SandboxShop
 def check(outcome: dict[str, Any], expect: dict[str, Any]) -> list[str]:
     failed = []
     for key, wanted in expect.items():
-        got = outcome["carrier_search"]["filed"] if key == "carrier_search_filed" else outcome.get(key)
+        got = (
+            outcome["carrier_search"]["filed"]
+            if key == "carrier_search_filed"
+            else outcome.get(key)
+        )
         if hasattr(wanted, "value"):
             wanted = wanted.value
         if key == "refund_total" and wanted is not None:
@@ -174,8 +203,9 @@ def check(outcome: dict[str, Any], expect: dict[str, Any]) -> list[str]:
     return failed
 
 
-async def run_scenario(path: Path, policy: PolicyConfig | None = None,
-                       history_dir: Path | None = None) -> dict[str, Any]:
+async def run_scenario(
+    path: Path, policy: PolicyConfig | None = None, history_dir: Path | None = None
+) -> dict[str, Any]:
     try:
         scenario = load_scenario(path)
     except ScenarioError as err:
@@ -195,8 +225,12 @@ async def run_scenario(path: Path, policy: PolicyConfig | None = None,
                 async with build_worker(env.client, shop, TASK_QUEUE, policy or PolicyConfig()):
                     outcome = await _play(env, scenario, shop, history_dir)
         except Exception as err:  # a broken scenario run is reported, the others still run
-            return {"scenario": scenario.name, "ok": False, "failed": ["run"],
-                    "error": f"{type(err).__name__}: {err}"}
+            return {
+                "scenario": scenario.name,
+                "ok": False,
+                "failed": ["run"],
+                "error": f"{type(err).__name__}: {err}",
+            }
         finally:
             shop.close()
     failed = check(outcome, scenario.expectations)
@@ -204,8 +238,9 @@ async def run_scenario(path: Path, policy: PolicyConfig | None = None,
     return outcome
 
 
-async def run_all(paths: list[str], jobs: int, out: Any = sys.stdout,
-                  history_dir: Path | None = None) -> int:
+async def run_all(
+    paths: list[str], jobs: int, out: Any = sys.stdout, history_dir: Path | None = None
+) -> int:
     files = scenario_files(paths)
     if not files:
         print("no scenario files found in: " + ", ".join(paths), file=sys.stderr)
@@ -221,6 +256,9 @@ async def run_all(paths: list[str], jobs: int, out: Any = sys.stdout,
 
     results = await asyncio.gather(*(one(p) for p in files))
     passed = sum(1 for r in results if r["ok"])
-    print(f"scenarios: {passed} passed, {len(results) - passed} failed in "
-          f"{time.monotonic() - started:.1f}s", file=sys.stderr)
+    print(
+        f"scenarios: {passed} passed, {len(results) - passed} failed in "
+        f"{time.monotonic() - started:.1f}s",
+        file=sys.stderr,
+    )
     return 0 if passed == len(results) else 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -24,8 +25,8 @@ def stop_event() -> asyncio.Event:
 
 def api_server(app: FastAPI, host: str, port: int) -> uvicorn.Server:
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
-    # We own the signals (stop_event); uvicorn must not swallow Ctrl-C.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # We own the signals (stop_event): uvicorn must not capture Ctrl-C for itself.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     return server
 
 
@@ -33,29 +34,30 @@ async def serve(
     stop: asyncio.Event,
     worker: Worker | None = None,
     server: uvicorn.Server | None = None,
-    also: Callable[[], Awaitable[None]] | None = None,
+    also: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> None:
     """Run what is given until ``stop`` is set (or ``also`` finishes), then stop it cleanly."""
-    tasks = []
+    parts: list[asyncio.Task[Any]] = []
     if worker is not None:
-        tasks.append(asyncio.create_task(worker.run()))
+        parts.append(asyncio.create_task(worker.run()))
     if server is not None:
-        tasks.append(asyncio.create_task(server.serve()))
-    waiter = asyncio.create_task(stop.wait())
-    extra = asyncio.create_task(also()) if also else None
-    watched = [waiter, *tasks] + ([extra] if extra else [])
-    done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+        parts.append(asyncio.create_task(server.serve()))
+    helpers: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
+    if also is not None:
+        helpers.append(asyncio.create_task(also()))
+    done, _ = await asyncio.wait([*helpers, *parts], return_when=asyncio.FIRST_COMPLETED)
     if server is not None:
         server.should_exit = True  # uvicorn finishes its lifespan itself; cancelling it errors
     if worker is not None and worker.is_running:
         await worker.shutdown()
-    for task in [waiter, extra]:
-        if task is not None and not task.done():
-            task.cancel()
-    _, pending = await asyncio.wait(tasks, timeout=15) if tasks else (set(), set())
-    for task in pending:
+    for task in helpers:
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    if parts:
+        _, pending = await asyncio.wait(parts, timeout=15)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*parts, return_exceptions=True)
     for task in done:
-        if task is not waiter and not task.cancelled() and task.exception():
-            raise task.exception()  # type: ignore[misc]
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error

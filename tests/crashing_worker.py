@@ -29,19 +29,28 @@ async def main(target: str, task_queue: str, shop_url: str) -> None:
     shop = SandboxShop(shop_url)
 
     @activity.defn(name="issue_refund")
-    async def refund_then_die(order_number: str, amount: float, lines: list[LineRef],
-                              reason: str, key: str) -> ExecutionResult:
+    async def refund_then_die(
+        order_number: str, amount: float, lines: list[LineRef], reason: str, key: str
+    ) -> ExecutionResult:
         shop.refund(order_number, amount, lines, reason, key)
         os.kill(os.getpid(), signal.SIGKILL)
         raise AssertionError("unreachable")
 
-    activities = [a for a in desk_activities(client, shop, task_queue, PolicyConfig())
-                  if getattr(a, "__name__", "") != "issue_refund"]
+    activities = [
+        a
+        for a in desk_activities(client, shop, task_queue, PolicyConfig())
+        if getattr(a, "__name__", "") != "issue_refund"
+    ]
     # No workflow cache, so no sticky queue: the time-skipping test server never moves a
     # dead worker's sticky workflow tasks back to the shared queue, a real cluster does.
-    async with Worker(client, task_queue=task_queue, workflows=WORKFLOWS,
-                      activities=[*activities, refund_then_die],
-                      activity_executor=ThreadPoolExecutor(4), max_cached_workflows=0):
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[*activities, refund_then_die],
+        activity_executor=ThreadPoolExecutor(4),
+        max_cached_workflows=0,
+    ):
         await asyncio.Event().wait()
 
 

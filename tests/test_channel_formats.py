@@ -71,13 +71,16 @@ def test_twilio_sms() -> None:
 
 
 def test_twilio_mms_media_become_attachments() -> None:
-    m = from_twilio_sms(twilio_form(
-        NumMedia="2", Body="",
-        MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
-        MediaContentType0="image/jpeg",
-        MediaUrl1="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2",
-        MediaContentType1="application/pdf",
-    ))
+    m = from_twilio_sms(
+        twilio_form(
+            NumMedia="2",
+            Body="",
+            MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+            MediaContentType0="image/jpeg",
+            MediaUrl1="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2",
+            MediaContentType1="application/pdf",
+        )
+    )
     assert [a.kind for a in m.attachments] == ["image", "file"]
     assert m.attachments[0].content_type == "image/jpeg"
     assert m.attachments[0].name.endswith("/Media/ME1")
@@ -116,12 +119,25 @@ def test_twilio_blank_sender_is_missing() -> None:
 
 
 def test_postmark_email() -> None:
-    m = from_postmark_email(postmark(Attachments=[
-        {"Name": "porch.jpg", "Content": "/9j/4AAQ", "ContentType": "image/jpeg",
-         "ContentLength": 4096, "ContentID": ""},
-        {"Name": "invoice.pdf", "Content": "JVBERi0", "ContentType": "application/pdf",
-         "ContentLength": 1024},
-    ]))
+    m = from_postmark_email(
+        postmark(
+            Attachments=[
+                {
+                    "Name": "porch.jpg",
+                    "Content": "/9j/4AAQ",
+                    "ContentType": "image/jpeg",
+                    "ContentLength": 4096,
+                    "ContentID": "",
+                },
+                {
+                    "Name": "invoice.pdf",
+                    "Content": "JVBERi0",
+                    "ContentType": "application/pdf",
+                    "ContentLength": 1024,
+                },
+            ]
+        )
+    )
     assert m.channel == Channel.email
     assert m.message_id == "73e6d360-66eb-11e1-8e72-a8904824019b"
     assert m.sender == "ann@example.com"
@@ -150,8 +166,10 @@ def test_postmark_without_sender_names_from() -> None:
 
 
 def test_postmark_html_only_body_is_stripped() -> None:
-    body = ("<html><head><style>p{color:red}</style></head><body><p>Hello,</p>"
-            "<p>Order <b>1001</b> never came &amp; I&#39;m worried.<br>Ann</p></body></html>")
+    body = (
+        "<html><head><style>p{color:red}</style></head><body><p>Hello,</p>"
+        "<p>Order <b>1001</b> never came &amp; I&#39;m worried.<br>Ann</p></body></html>"
+    )
     m = from_postmark_email(postmark(TextBody=None, HtmlBody=body))
     assert m.text == "Hello,\nOrder 1001 never came & I'm worried.\nAnn"
 
@@ -185,13 +203,19 @@ def test_json_formats_need_an_object() -> None:
 
 
 def test_chat() -> None:
-    m = from_chat({
-        "conversation_id": "conv-9", "message_id": "msg-1", "handle": "ann_s",
-        "text": "hi, my parcel is missing",
-        "attachments": [{"kind": "image", "name": "door.png", "content_type": "image/png"},
-                        {"name": "label.jpg", "content_type": "image/jpeg"}],
-        "sent_at": "2024-05-02T10:15:00Z",
-    })
+    m = from_chat(
+        {
+            "conversation_id": "conv-9",
+            "message_id": "msg-1",
+            "handle": "ann_s",
+            "text": "hi, my parcel is missing",
+            "attachments": [
+                {"kind": "image", "name": "door.png", "content_type": "image/png"},
+                {"name": "label.jpg", "content_type": "image/jpeg"},
+            ],
+            "sent_at": "2024-05-02T10:15:00Z",
+        }
+    )
     assert m.channel == Channel.chat
     assert (m.message_id, m.sender, m.text) == ("msg-1", "ann_s", "hi, my parcel is missing")
     assert [a.kind for a in m.attachments] == ["image", "image"]
@@ -214,10 +238,19 @@ def test_chat_naive_time_is_utc_and_offsets_are_kept() -> None:
         ({"conversation_id": "c", "message_id": "m"}, "handle"),
         ({"conversation_id": "c", "message_id": "m", "handle": 7}, "handle"),
         ({"conversation_id": "c", "message_id": "m", "handle": "h", "sent_at": "noon"}, "sent_at"),
-        ({"conversation_id": "c", "message_id": "m", "handle": "h", "attachments": "x"},
-         "attachments"),
-        ({"conversation_id": "c", "message_id": "m", "handle": "h",
-          "attachments": [{"kind": "video"}]}, "attachments[0].kind"),
+        (
+            {"conversation_id": "c", "message_id": "m", "handle": "h", "attachments": "x"},
+            "attachments",
+        ),
+        (
+            {
+                "conversation_id": "c",
+                "message_id": "m",
+                "handle": "h",
+                "attachments": [{"kind": "video"}],
+            },
+            "attachments[0].kind",
+        ),
     ],
 )
 def test_chat_errors_name_the_field(payload: dict[str, Any], field: str) -> None:
@@ -230,17 +263,30 @@ def test_chat_errors_name_the_field(payload: dict[str, Any], field: str) -> None
 
 
 def test_web_form_appends_order_number() -> None:
-    m = from_web_form({"submission_id": "f-77", "email": "ann@example.com", "name": "Ann",
-                       "subject": "Missing parcel", "message": "It never came.",
-                       "order_number": "1001"})
+    m = from_web_form(
+        {
+            "submission_id": "f-77",
+            "email": "ann@example.com",
+            "name": "Ann",
+            "subject": "Missing parcel",
+            "message": "It never came.",
+            "order_number": "1001",
+        }
+    )
     assert m.channel == Channel.web
     assert (m.message_id, m.sender, m.subject) == ("f-77", "ann@example.com", "Missing parcel")
     assert m.text == "It never came.\n\nOrder 1001"
 
 
 def test_web_form_order_number_already_in_text_is_not_repeated() -> None:
-    m = from_web_form({"submission_id": "f", "email": "a@b.c",
-                       "message": "Order #1001 never came", "order_number": "#1001"})
+    m = from_web_form(
+        {
+            "submission_id": "f",
+            "email": "a@b.c",
+            "message": "Order #1001 never came",
+            "order_number": "#1001",
+        }
+    )
     assert m.text == "Order #1001 never came"
 
 
@@ -269,10 +315,15 @@ def test_web_form_errors_name_the_field(payload: dict[str, Any], field: str) -> 
 
 
 def test_social() -> None:
-    m = from_social({"platform": "Instagram", "message_id": "17890", "handle": "@ann.s",
-                     "text": "wrong item arrived",
-                     "attachments": [{"kind": "image", "name": "box.jpg",
-                                      "content_type": "image/jpeg"}]})
+    m = from_social(
+        {
+            "platform": "Instagram",
+            "message_id": "17890",
+            "handle": "@ann.s",
+            "text": "wrong item arrived",
+            "attachments": [{"kind": "image", "name": "box.jpg", "content_type": "image/jpeg"}],
+        }
+    )
     assert m.channel == Channel.social
     # Platforms' ids may collide; the platform keeps retries apart from other platforms.
     assert m.message_id == "instagram:17890"

@@ -17,8 +17,15 @@ COMPOSE = ROOT / "docker-compose.yml"
 DESK_KEYS = cast(list[SearchAttributeKey[Any]], search_attributes.ALL)
 
 # The CLI's names for the SDK's indexed value types.
-CLI_TYPES = {"KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList", "BOOL": "Bool",
-             "TEXT": "Text", "INT": "Int", "DOUBLE": "Double", "DATETIME": "Datetime"}
+CLI_TYPES = {
+    "KEYWORD": "Keyword",
+    "KEYWORD_LIST": "KeywordList",
+    "BOOL": "Bool",
+    "TEXT": "Text",
+    "INT": "Int",
+    "DOUBLE": "Double",
+    "DATETIME": "Datetime",
+}
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +56,13 @@ def test_every_dependency_exists(services: dict[str, Any]) -> None:
 def test_startup_order(services: dict[str, Any]) -> None:
     assert depends_on(services["temporal-admin-tools"]) == {"postgresql": "service_healthy"}
     assert depends_on(services["temporal"])["temporal-admin-tools"] == (
-        "service_completed_successfully")
+        "service_completed_successfully"
+    )
     assert depends_on(services["temporal-create-namespace"])["temporal"] == "service_healthy"
     for desk in ("desk-worker", "desk-ingest"):
         assert depends_on(services[desk])["temporal-create-namespace"] == (
-            "service_completed_successfully")
+            "service_completed_successfully"
+        )
     # Conditions on services only work if those services declare a healthcheck.
     for name, service in services.items():
         for dep, condition in depends_on(service).items():
@@ -89,14 +98,16 @@ def test_desk_services_use_the_dockerfile(services: dict[str, Any]) -> None:
         service = services[name]
         build = service["build"]
         context = build if isinstance(build, str) else build.get("context", ".")
-        dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile",
-                                                                           "Dockerfile")
+        dockerfile = (
+            "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+        )
         assert (ROOT / context / dockerfile).resolve() == (ROOT / "Dockerfile").resolve()
         assert service["command"] == command
         env = service["environment"]
         assert env["DESK_TEMPORAL_ADDRESS"] == "temporal:7233"
         assert env["DESK_DATABASE_URL"] == (
-            "postgresql+psycopg://temporal:temporal@postgresql:5432/shop")
+            "postgresql+psycopg://temporal:temporal@postgresql:5432/shop"
+        )
     assert services["desk-ingest"]["environment"]["DESK_INGEST_HOST"] == "0.0.0.0"
     assert "8000:8000" in services["desk-ingest"]["ports"]
     assert "8080:8080" in services["temporal-ui"]["ports"]

@@ -35,8 +35,12 @@ def free_port() -> int:
 
 def embedded_settings(data_dir: Path) -> Settings:
     port = free_port()
-    return Settings(data_dir=str(data_dir / "data"), temporal_port=port,
-                    temporal_address=f"127.0.0.1:{port}", ui_port=free_port())
+    return Settings(
+        data_dir=str(data_dir / "data"),
+        temporal_port=port,
+        temporal_address=f"127.0.0.1:{port}",
+        ui_port=free_port(),
+    )
 
 
 async def test_starts_registers_and_survives_restart(tmp_path: Path) -> None:
@@ -45,16 +49,20 @@ async def test_starts_registers_and_survives_restart(tmp_path: Path) -> None:
         assert (tmp_path / "data" / "temporal.db").is_file()
         client = await connect(temporal.settings)
         await client.workflow_service.describe_namespace(
-            DescribeNamespaceRequest(namespace="default"))
+            DescribeNamespaceRequest(namespace="default")
+        )
         listed = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace="default"))
+            ListSearchAttributesRequest(namespace="default")
+        )
         for key in DESK_KEYS:
             assert key.name in listed.custom_attributes, key.name
             assert listed.custom_attributes[key.name] == IndexedValueType.ValueType(
-                key.indexed_value_type.value)
+                key.indexed_value_type.value
+            )
         # No worker: the start alone is what must survive the restart.
-        handle = await client.start_workflow("IntakeWorkflow", "kept", id="survives-restart",
-                                             task_queue="no-worker-here")
+        handle = await client.start_workflow(
+            "IntakeWorkflow", "kept", id="survives-restart", task_queue="no-worker-here"
+        )
         run_id = handle.result_run_id
     assert not temporal.running
 
@@ -66,8 +74,9 @@ async def test_starts_registers_and_survives_restart(tmp_path: Path) -> None:
         assert description.workflow_type == "IntakeWorkflow"
 
 
-async def test_registers_attributes_the_db_lacks(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_registers_attributes_the_db_lacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As for a db file from before an attribute existed: the flags add nothing, so the
     registration after start must."""
     monkeypatch.setattr(search_attributes, "cli_flags", lambda: [])
@@ -75,7 +84,8 @@ async def test_registers_attributes_the_db_lacks(tmp_path: Path,
         assert "--search-attribute" not in temporal.command()
         client = await connect(temporal.settings)
         listed = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace="default"))
+            ListSearchAttributesRequest(namespace="default")
+        )
         assert {key.name for key in DESK_KEYS} <= set(listed.custom_attributes)
 
 
@@ -104,8 +114,7 @@ async def test_early_exit_reports_output(tmp_path: Path) -> None:
     fake = tmp_path / "temporal"
     fake.write_text("#!/bin/sh\necho 'boom: cannot open db' >&2\nexit 3\n")
     fake.chmod(0o755)
-    temporal = EmbeddedTemporal(embedded_settings(tmp_path), binary=str(fake),
-                                startup_timeout=10)
+    temporal = EmbeddedTemporal(embedded_settings(tmp_path), binary=str(fake), startup_timeout=10)
     with pytest.raises(EmbeddedTemporalError, match=r"(?s)code 3.*boom: cannot open db"):
         await temporal.start()
     assert not temporal.running

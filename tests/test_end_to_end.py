@@ -40,7 +40,9 @@ DESK = str(Path(sys.executable).parent / "desk")
 
 
 @pytest.fixture(scope="module")
-async def desk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[WorkflowEnvironment, SandboxShop, httpx.AsyncClient]]:
+async def desk(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[WorkflowEnvironment, SandboxShop, httpx.AsyncClient]]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
@@ -54,10 +56,12 @@ async def desk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[
             folder = SHARED if (SHARED / f"{name}.yaml").exists() else ROOT / "scenarios"
             load_scenario_into(shop, load_scenario(folder / f"{name}.yaml"), now)
         app = create_app(env.client, Settings(task_queue=TASK_QUEUE))
-        async with build_worker(env.client, shop, TASK_QUEUE, PolicyConfig()):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://127.0.0.1") as api:
-                yield env, shop, api
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            build_worker(env.client, shop, TASK_QUEUE, PolicyConfig()),
+            httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as api,
+        ):
+            yield env, shop, api
     shop.close()
 
 
@@ -71,20 +75,33 @@ async def _until(check: Callable[[], Awaitable[bool]], seconds: float = 30) -> N
 
 
 async def _snapshot(client: Client, contact_id: str) -> ContactSnapshot:
-    return await client.get_workflow_handle(contact_id).query("snapshot", result_type=ContactSnapshot)
+    return await client.get_workflow_handle(contact_id).query(
+        "snapshot", result_type=ContactSnapshot
+    )
 
 
 def _postmark(mid: str, sender: str, subject: str, text: str) -> dict[str, Any]:
-    return {"MessageID": mid, "From": sender, "FromFull": {"Email": sender, "Name": ""},
-            "Subject": subject, "TextBody": text, "HtmlBody": "", "Attachments": []}
+    return {
+        "MessageID": mid,
+        "From": sender,
+        "FromFull": {"Email": sender, "Name": ""},
+        "Subject": subject,
+        "TextBody": text,
+        "HtmlBody": "",
+        "Attachments": [],
+    }
 
 
 async def _cli(env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``desk`` without blocking the loop: the worker answering its queries runs here."""
     target = env.client.service_client.config.target_host
     proc = await asyncio.create_subprocess_exec(
-        DESK, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "DESK_TEMPORAL_ADDRESS": target})
+        DESK,
+        *args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "DESK_TEMPORAL_ADDRESS": target},
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None
     return subprocess.CompletedProcess(args, proc.returncode, out.decode(), err.decode())
@@ -92,8 +109,12 @@ async def _cli(env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProc
 
 async def test_messages_from_two_channels_make_one_contact(desk: Any) -> None:
     env, shop, api = desk
-    first = _postmark("pm-1", "dana@example.com", "Order 41880 never arrived",
-                      "Tracking for order 41880 says delivered but there is nothing in my mailbox.")
+    first = _postmark(
+        "pm-1",
+        "dana@example.com",
+        "Order 41880 never arrived",
+        "Tracking for order 41880 says delivered but there is nothing in my mailbox.",
+    )
     assert (await api.post("/ingest/email", json=first)).status_code == 202
     contact = "contact-order-41880"
 
@@ -104,8 +125,12 @@ async def test_messages_from_two_channels_make_one_contact(desk: Any) -> None:
             return False
 
     await _until(waiting_on_carrier)
-    chat = {"conversation_id": "c-1", "message_id": "chat-1", "handle": "dana-r",
-            "text": "I asked the neighbours too, nobody has it."}
+    chat = {
+        "conversation_id": "c-1",
+        "message_id": "chat-1",
+        "handle": "dana-r",
+        "text": "I asked the neighbours too, nobody has it.",
+    }
     assert (await api.post("/ingest/chat", json=chat)).status_code == 202
     retry = await api.post("/ingest/email", json=first)  # the vendor retries the webhook
     assert retry.json()["duplicate"] is True
@@ -127,8 +152,12 @@ async def test_messages_from_two_channels_make_one_contact(desk: Any) -> None:
 
 async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: Any) -> None:
     env, shop, api = desk
-    msg = _postmark("pm-2", "oli@example.com", "", "Order 91301 says delivered but it is not "
-                    "here. I want to talk to a real person.")
+    msg = _postmark(
+        "pm-2",
+        "oli@example.com",
+        "",
+        "Order 91301 says delivered but it is not here. I want to talk to a real person.",
+    )
     assert (await api.post("/ingest/email", json=msg)).status_code == 202
     contact = "contact-order-91301"
 
@@ -146,7 +175,9 @@ async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: 
     approve = await _cli(env, "decide", contact, "approve", "--by", "sam@shop.example")
     assert approve.returncode == 2
     assert "no" in approve.stderr and "proposed resolution" in approve.stderr
-    override = await _cli(env, "decide", contact, "override", "--by", "sam", "--resolution", "refund")
+    override = await _cli(
+        env, "decide", contact, "override", "--by", "sam", "--resolution", "refund"
+    )
     assert override.returncode == 2 and "amount" in override.stderr
     not_escalated = await _cli(env, "decide", "contact-order-41880", "reject", "--by", "sam")
     assert not_escalated.returncode == 2 and "not escalated" in not_escalated.stderr
@@ -155,8 +186,20 @@ async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: 
     assert (await _snapshot(env.client, contact)).state == ContactState.escalated
     assert shop.refund_total() == 0 and shop.replacement_count() == 0
 
-    override_ok = await _cli(env, "decide", contact, "override", "--by", "sam@shop.example",
-                       "--note", "goodwill", "--resolution", "refund", "--amount", "25")
+    override_ok = await _cli(
+        env,
+        "decide",
+        contact,
+        "override",
+        "--by",
+        "sam@shop.example",
+        "--note",
+        "goodwill",
+        "--resolution",
+        "refund",
+        "--amount",
+        "25",
+    )
     assert override_ok.returncode == 0, override_ok.stderr
 
     async def resolved() -> bool:

@@ -15,13 +15,13 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.resolution import ResolutionActivities
 from desk.binaries import find_binary
-from desk.models import ContactSnapshot, ContactState, InboundMessage, LineRef, ResolutionKind
+from desk.config import PolicyConfig
+from desk.models import ContactSnapshot, InboundMessage, LineRef, ResolutionKind
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
 from desk.scenario_format import load_scenario
 from desk.store.sandbox import SandboxShop
 from desk.store.scenario_loader import load_scenario_into
 from desk.temporal_client import register_search_attributes
-from desk.config import PolicyConfig
 from workers.worker import build_worker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,22 +48,26 @@ async def _until(check, seconds: float = 60) -> None:  # type: ignore[no-untyped
     raise AssertionError("condition not reached in time")
 
 
-async def test_worker_killed_after_the_refund_still_refunds_once(env: WorkflowEnvironment,
-                                                                 tmp_path: Path) -> None:
+async def test_worker_killed_after_the_refund_still_refunds_once(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
     shop_url = f"sqlite:///{tmp_path / 'shop.db'}"
     shop = SandboxShop(shop_url)
     shop.create_all()
     scenario = load_scenario(ROOT / "scenarios" / "wismo-lost-exception.yaml")
     load_scenario_into(shop, scenario, await env.get_current_time())
     target = env.client.service_client.config.target_host
-    doomed = subprocess.Popen([sys.executable, "-m", "tests.crashing_worker", target, TASK_QUEUE,
-                               shop_url], cwd=ROOT)
+    doomed = subprocess.Popen(
+        [sys.executable, "-m", "tests.crashing_worker", target, TASK_QUEUE, shop_url], cwd=ROOT
+    )
     try:
         first = scenario.messages[0]
-        message = InboundMessage(message_id="crash-1", channel=first.channel, sender=first.sender,
-                                 text=first.text)
-        await env.client.start_workflow(INTAKE_WORKFLOW, message, id=intake_workflow_id(message),
-                                        task_queue=TASK_QUEUE)
+        message = InboundMessage(
+            message_id="crash-1", channel=first.channel, sender=first.sender, text=first.text
+        )
+        await env.client.start_workflow(
+            INTAKE_WORKFLOW, message, id=intake_workflow_id(message), task_queue=TASK_QUEUE
+        )
 
         async def died() -> bool:
             return doomed.poll() is not None

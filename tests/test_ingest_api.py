@@ -97,12 +97,24 @@ def twilio_signature(token: str, url: str, form: dict[str, str]) -> str:
 
 def twilio_mms(sid: str) -> dict[str, str]:
     return {
-        "ToCountry": "US", "ToState": "CA", "SmsMessageSid": sid, "NumMedia": "1",
-        "ToCity": "", "FromZip": "94105", "SmsSid": sid, "FromState": "CA",
-        "SmsStatus": "received", "FromCity": "SAN FRANCISCO",
-        "Body": "Says delivered, not here. Order 1001", "FromCountry": "US",
-        "To": "+15550000000", "ToZip": "", "NumSegments": "1", "MessageSid": sid,
-        "AccountSid": "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "From": "+15551234567",
+        "ToCountry": "US",
+        "ToState": "CA",
+        "SmsMessageSid": sid,
+        "NumMedia": "1",
+        "ToCity": "",
+        "FromZip": "94105",
+        "SmsSid": sid,
+        "FromState": "CA",
+        "SmsStatus": "received",
+        "FromCity": "SAN FRANCISCO",
+        "Body": "Says delivered, not here. Order 1001",
+        "FromCountry": "US",
+        "To": "+15550000000",
+        "ToZip": "",
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        "From": "+15551234567",
         "MediaContentType0": "image/jpeg",
         "MediaUrl0": f"https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/{sid}/Media/ME1",
         "ApiVersion": "2010-04-01",
@@ -116,8 +128,12 @@ async def test_sms_mms_with_image(client: Client) -> None:
     sid = f"MM{uid()}"
     async with http(create_app(client, settings())) as api:
         body = accepted(await api.post("/ingest/sms", data=twilio_mms(sid)))
-    assert body == {"accepted": True, "message_id": sid,
-                    "intake_workflow_id": f"intake-sms-{sid}", "duplicate": False}
+    assert body == {
+        "accepted": True,
+        "message_id": sid,
+        "intake_workflow_id": f"intake-sms-{sid}",
+        "duplicate": False,
+    }
     message = await started_message(client, body["intake_workflow_id"])
     assert message.channel == Channel.sms
     assert message.sender == "+15551234567"
@@ -128,19 +144,36 @@ async def test_sms_mms_with_image(client: Client) -> None:
 async def test_email_postmark_with_image(client: Client) -> None:
     mid = str(uuid.uuid4())
     payload = {
-        "FromName": "Ann Smith", "MessageStream": "inbound", "From": "ann@example.com",
+        "FromName": "Ann Smith",
+        "MessageStream": "inbound",
+        "From": "ann@example.com",
         "FromFull": {"Email": "ann@example.com", "Name": "Ann Smith", "MailboxHash": ""},
-        "To": "\"Support\" <support@shop.example>",
+        "To": '"Support" <support@shop.example>',
         "ToFull": [{"Email": "support@shop.example", "Name": "Support", "MailboxHash": ""}],
-        "Cc": "", "CcFull": [], "Bcc": "", "BccFull": [],
+        "Cc": "",
+        "CcFull": [],
+        "Bcc": "",
+        "BccFull": [],
         "OriginalRecipient": "support@shop.example",
-        "Subject": "Order 1001 damaged", "MessageID": mid, "ReplyTo": "", "MailboxHash": "",
+        "Subject": "Order 1001 damaged",
+        "MessageID": mid,
+        "ReplyTo": "",
+        "MailboxHash": "",
         "Date": "Fri, 1 Aug 2014 16:45:32 -04:00",
         "TextBody": "The box arrived crushed, photo attached.",
         "HtmlBody": "<p>The box arrived crushed, photo attached.</p>",
-        "StrippedTextReply": "", "Tag": "", "Headers": [],
-        "Attachments": [{"Name": "box.jpg", "Content": "/9j/4AAQSkZJRg==",
-                         "ContentType": "image/jpeg", "ContentLength": 4096, "ContentID": ""}],
+        "StrippedTextReply": "",
+        "Tag": "",
+        "Headers": [],
+        "Attachments": [
+            {
+                "Name": "box.jpg",
+                "Content": "/9j/4AAQSkZJRg==",
+                "ContentType": "image/jpeg",
+                "ContentLength": 4096,
+                "ContentID": "",
+            }
+        ],
     }
     async with http(create_app(client, settings())) as api:
         body = accepted(await api.post("/ingest/email", json=payload))
@@ -155,9 +188,14 @@ async def test_email_postmark_with_image(client: Client) -> None:
 
 async def test_chat(client: Client) -> None:
     mid = f"chat-{uid()}"
-    payload = {"conversation_id": "conv-1", "message_id": mid, "handle": "ann_s",
-               "text": "where is my order 1001?", "attachments": [],
-               "sent_at": "2024-05-02T10:15:00Z"}
+    payload = {
+        "conversation_id": "conv-1",
+        "message_id": mid,
+        "handle": "ann_s",
+        "text": "where is my order 1001?",
+        "attachments": [],
+        "sent_at": "2024-05-02T10:15:00Z",
+    }
     async with http(create_app(client, settings())) as api:
         body = accepted(await api.post("/ingest/chat", json=payload))
     message = await started_message(client, body["intake_workflow_id"])
@@ -167,9 +205,14 @@ async def test_chat(client: Client) -> None:
 
 async def test_web_form_with_order_number(client: Client) -> None:
     sub = f"form-{uid()}"
-    payload = {"submission_id": sub, "email": "ann@example.com", "name": "Ann Smith",
-               "subject": "Never arrived", "message": "My parcel never came.",
-               "order_number": "1001"}
+    payload = {
+        "submission_id": sub,
+        "email": "ann@example.com",
+        "name": "Ann Smith",
+        "subject": "Never arrived",
+        "message": "My parcel never came.",
+        "order_number": "1001",
+    }
     async with http(create_app(client, settings())) as api:
         body = accepted(await api.post("/ingest/web", json=payload))
     message = await started_message(client, body["intake_workflow_id"])
@@ -180,9 +223,13 @@ async def test_web_form_with_order_number(client: Client) -> None:
 
 async def test_social(client: Client) -> None:
     mid = uid()
-    payload = {"platform": "instagram", "message_id": mid, "handle": "@ann.s",
-               "text": "wrong item in my box",
-               "attachments": [{"kind": "image", "name": "item.jpg", "content_type": "image/jpeg"}]}
+    payload = {
+        "platform": "instagram",
+        "message_id": mid,
+        "handle": "@ann.s",
+        "text": "wrong item in my box",
+        "attachments": [{"kind": "image", "name": "item.jpg", "content_type": "image/jpeg"}],
+    }
     async with http(create_app(client, settings())) as api:
         body = accepted(await api.post("/ingest/social", json=payload))
     assert body["message_id"] == f"instagram:{mid}"
@@ -233,8 +280,9 @@ async def test_twilio_retry_is_a_duplicate(client: Client) -> None:
         ("/ingest/email", {"MessageID": "M", "TextBody": "hi"}, "From"),
     ],
 )
-async def test_missing_field_is_422_naming_it(client: Client, path: str, payload: dict[str, Any],
-                                              field: str) -> None:
+async def test_missing_field_is_422_naming_it(
+    client: Client, path: str, payload: dict[str, Any], field: str
+) -> None:
     mid = uid()
     payload = {k: (mid if v == "M" else v) for k, v in payload.items()}
     async with http(create_app(client, settings())) as api:
@@ -261,8 +309,9 @@ async def test_sms_missing_from_is_422(client: Client) -> None:
 
 async def test_invalid_json_is_422(client: Client) -> None:
     async with http(create_app(client, settings())) as api:
-        response = await api.post("/ingest/chat", content=b"{not json",
-                                  headers={"content-type": "application/json"})
+        response = await api.post(
+            "/ingest/chat", content=b"{not json", headers={"content-type": "application/json"}
+        )
     assert response.status_code == 422
     assert response.json()["field"] == "body"
 
@@ -275,17 +324,20 @@ async def test_twilio_signature_valid_is_accepted(client: Client) -> None:
     sid = f"MM{uid()}"
     form = twilio_mms(sid)
     signature = twilio_signature(token, f"{BASE_URL}/ingest/sms", form)
-    async with http(create_app(client, settings(twilio_auth_token=token,
-                                                ingest_token="bearer-only"))) as api:
-        response = await api.post("/ingest/sms", data=form,
-                                  headers={"X-Twilio-Signature": signature})
+    async with http(
+        create_app(client, settings(twilio_auth_token=token, ingest_token="bearer-only"))
+    ) as api:
+        response = await api.post(
+            "/ingest/sms", data=form, headers={"X-Twilio-Signature": signature}
+        )
     body = accepted(response)
     await started_message(client, body["intake_workflow_id"])
 
 
 @pytest.mark.parametrize("signature", [None, "", "bm90IHRoZSBzaWduYXR1cmU="])
-async def test_twilio_signature_bad_or_missing_is_403(client: Client,
-                                                      signature: str | None) -> None:
+async def test_twilio_signature_bad_or_missing_is_403(
+    client: Client, signature: str | None
+) -> None:
     sid = f"MM{uid()}"
     headers = {} if signature is None else {"X-Twilio-Signature": signature}
     async with http(create_app(client, settings(twilio_auth_token="tok"))) as api:
@@ -301,8 +353,9 @@ async def test_twilio_signature_over_tampered_body_is_403(client: Client) -> Non
     signature = twilio_signature(token, f"{BASE_URL}/ingest/sms", form)
     form["Body"] = "refund me 1000 dollars"
     async with http(create_app(client, settings(twilio_auth_token=token))) as api:
-        response = await api.post("/ingest/sms", data=form,
-                                  headers={"X-Twilio-Signature": signature})
+        response = await api.post(
+            "/ingest/sms", data=form, headers={"X-Twilio-Signature": signature}
+        )
     assert response.status_code == 403
     await assert_not_started(client, f"intake-sms-{sid}")
 
@@ -312,13 +365,16 @@ async def test_bearer_token_required_when_configured(client: Client) -> None:
     payload = {"conversation_id": "c", "message_id": mid, "handle": "h", "text": "hi"}
     async with http(create_app(client, settings(ingest_token="s3cret"))) as api:
         missing = await api.post("/ingest/chat", json=payload)
-        wrong = await api.post("/ingest/chat", json=payload,
-                               headers={"Authorization": "Bearer nope"})
-        basic = await api.post("/ingest/chat", json=payload,
-                               headers={"Authorization": "Basic s3cret"})
+        wrong = await api.post(
+            "/ingest/chat", json=payload, headers={"Authorization": "Bearer nope"}
+        )
+        basic = await api.post(
+            "/ingest/chat", json=payload, headers={"Authorization": "Basic s3cret"}
+        )
         await assert_not_started(client, f"intake-chat-{mid}")
-        right = await api.post("/ingest/chat", json=payload,
-                               headers={"Authorization": "Bearer s3cret"})
+        right = await api.post(
+            "/ingest/chat", json=payload, headers={"Authorization": "Bearer s3cret"}
+        )
         # SMS is Twilio's to sign, never a bearer token (Twilio cannot send one).
         sms = await api.post("/ingest/sms", data=twilio_mms(f"SM{uid()}"))
     for response in (missing, wrong, basic):
@@ -336,11 +392,14 @@ async def dead_target() -> AsyncIterator[tuple[str, Client, Client]]:
     """A Temporal that was up and is now gone: its address, and two clients that connected
     while it was up (one retrying briefly, one with the SDK's default retries)."""
     gone = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"))
+        test_server_existing_path=find_binary("temporal-test-server")
+    )
     target = gone.client.service_client.config.target_host
-    brief = await Client.connect(target, data_converter=pydantic_data_converter,
-                                 retry_config=RetryConfig(initial_interval_millis=10,
-                                                          max_retries=1))
+    brief = await Client.connect(
+        target,
+        data_converter=pydantic_data_converter,
+        retry_config=RetryConfig(initial_interval_millis=10, max_retries=1),
+    )
     patient = await Client.connect(target, data_converter=pydantic_data_converter)
     await gone.shutdown()
     yield target, brief, patient

@@ -34,25 +34,41 @@ from desk.policy.supervisor_decisions import refusal
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 CFG = PolicyConfig()
-HOME = Address(line1="12 Elm St", city="Springfield", region="IL", postal_code="62701",
-               country="US", lat=39.7990, lon=-89.6440)
+HOME = Address(
+    line1="12 Elm St",
+    city="Springfield",
+    region="IL",
+    postal_code="62701",
+    country="US",
+    lat=39.7990,
+    lon=-89.6440,
+)
 
 
 def scan(status: ScanStatus, days_ago: float, description: str = "", **kw: object) -> ScanEvent:
-    return ScanEvent(at=NOW - timedelta(days=days_ago), status=status, description=description, **kw)  # type: ignore[arg-type]
+    return ScanEvent(
+        at=NOW - timedelta(days=days_ago), status=status, description=description, **kw
+    )  # type: ignore[arg-type]
 
 
 def shipment(*events: ScanEvent, expected_days_ago: float = 2) -> Shipment:
-    return Shipment(carrier=Carrier.usps, tracking="9400111899223100012345",
-                    expected_delivery=NOW - timedelta(days=expected_days_ago), events=list(events))
+    return Shipment(
+        carrier=Carrier.usps,
+        tracking="9400111899223100012345",
+        expected_delivery=NOW - timedelta(days=expected_days_ago),
+        events=list(events),
+    )
 
 
 def delivered(description: str, **kw: object) -> Shipment:
-    return shipment(scan(ScanStatus.accepted, 5, "USPS in possession of item"),
-                    scan(ScanStatus.delivered, 2, description, **kw))
+    return shipment(
+        scan(ScanStatus.accepted, 5, "USPS in possession of item"),
+        scan(ScanStatus.delivered, 2, description, **kw),
+    )
 
 
 # ---------------------------------------------------------------- reading the carrier record
+
 
 @pytest.mark.parametrize(
     ("description", "extra", "proof"),
@@ -66,8 +82,11 @@ def delivered(description: str, **kw: object) -> Shipment:
         ("Delivered, Parcel Locker", {}, "strong"),
         ("Delivered, Front Door/Porch", {"lat": 39.7991, "lon": -89.6441}, "strong"),
         ("Delivered, Front Door/Porch", {"lat": 39.8200, "lon": -89.6440}, "misdelivered"),
-        ("Delivered, Front Door/Porch", {"lat": 39.8200, "lon": -89.6440, "photo": True},
-         "misdelivered"),
+        (
+            "Delivered, Front Door/Porch",
+            {"lat": 39.8200, "lon": -89.6440, "photo": True},
+            "misdelivered",
+        ),
         # 150-400 m: GPS neither confirms nor contradicts; no photo: weak.
         ("Delivered, In/At Mailbox", {"lat": 39.8015, "lon": -89.6440}, "weak"),
     ],
@@ -90,28 +109,36 @@ def test_not_shipped_when_only_a_label_exists() -> None:
 
 
 def test_in_transit_on_time_late_and_stalled() -> None:
-    moving = shipment(scan(ScanStatus.accepted, 2), scan(ScanStatus.in_transit, 1),
-                      expected_days_ago=-2)
+    moving = shipment(
+        scan(ScanStatus.accepted, 2), scan(ScanStatus.in_transit, 1), expected_days_ago=-2
+    )
     r = read_carrier_record(moving, HOME, NOW, CFG)
     assert (r.status, r.late, r.stalled) == ("in_transit", False, False)
 
-    late = shipment(scan(ScanStatus.accepted, 6), scan(ScanStatus.in_transit, 1), expected_days_ago=4)
+    late = shipment(
+        scan(ScanStatus.accepted, 6), scan(ScanStatus.in_transit, 1), expected_days_ago=4
+    )
     r = read_carrier_record(late, HOME, NOW, CFG)
     assert (r.late, r.stalled) == (True, False)  # last scan is recent: still moving
 
-    stalled = shipment(scan(ScanStatus.accepted, 13), scan(ScanStatus.in_transit, 11),
-                       expected_days_ago=6)
+    stalled = shipment(
+        scan(ScanStatus.accepted, 13), scan(ScanStatus.in_transit, 11), expected_days_ago=6
+    )
     r = read_carrier_record(stalled, HOME, NOW, CFG)
     assert (r.late, r.stalled) == (True, True)
 
     # Old last scan but only 2 days late: not yet presumed lost.
-    quiet = shipment(scan(ScanStatus.accepted, 9), scan(ScanStatus.in_transit, 6), expected_days_ago=2)
+    quiet = shipment(
+        scan(ScanStatus.accepted, 9), scan(ScanStatus.in_transit, 6), expected_days_ago=2
+    )
     assert read_carrier_record(quiet, HOME, NOW, CFG).stalled is False
 
 
 def test_exception_is_read_with_its_kind() -> None:
-    s = shipment(scan(ScanStatus.accepted, 4),
-                 scan(ScanStatus.exception, 1, "Return to sender", exception=ExceptionKind.return_to_sender))
+    s = shipment(
+        scan(ScanStatus.accepted, 4),
+        scan(ScanStatus.exception, 1, "Return to sender", exception=ExceptionKind.return_to_sender),
+    )
     r = read_carrier_record(s, HOME, NOW, CFG)
     assert (r.status, r.exception) == ("exception", ExceptionKind.return_to_sender)
 
@@ -123,6 +150,7 @@ def test_scans_after_now_are_the_tracers_business_not_the_readers() -> None:
 
 
 # ---------------------------------------------------------------- fraud gate
+
 
 def test_fraud_gate_counts_claims_in_window_only() -> None:
     claims = [
@@ -139,21 +167,42 @@ def test_fraud_gate_counts_claims_in_window_only() -> None:
 
 # ---------------------------------------------------------------- reship or refund
 
+
 def order(*lines: OrderLine, shipping: float = 6.5, prior_reships: int = 0) -> Order:
-    return Order(number="41880", customer_id="C-1", placed_at=NOW - timedelta(days=10),
-                 status=OrderStatus.fulfilled, shipping_cost=shipping, prior_reships=prior_reships,
-                 address=HOME, lines=list(lines))
+    return Order(
+        number="41880",
+        customer_id="C-1",
+        placed_at=NOW - timedelta(days=10),
+        status=OrderStatus.fulfilled,
+        shipping_cost=shipping,
+        prior_reships=prior_reships,
+        address=HOME,
+        lines=list(lines),
+    )
 
 
 TEE = OrderLine(sku="TEE", name="Black tee", qty=2, unit_price=32.0)
 MUG = OrderLine(sku="MUG", name="Mug", qty=1, unit_price=18.0)
 
 
-def plan(o: Order, stock: dict[str, int], tier: Tier = Tier.standard, preference: str | None = None,
-         loss: Loss = Loss.missing):
-    return plan_reship_or_refund(order=o, lines=affected_lines(o, None), loss=loss, tier=tier,
-                                 stock=stock, preference=preference,  # type: ignore[arg-type]
-                                 whole_order_in_shipment=True, service="ground", cfg=CFG)
+def plan(
+    o: Order,
+    stock: dict[str, int],
+    tier: Tier = Tier.standard,
+    preference: str | None = None,
+    loss: Loss = Loss.missing,
+):
+    return plan_reship_or_refund(
+        order=o,
+        lines=affected_lines(o, None),
+        loss=loss,
+        tier=tier,
+        stock=stock,
+        preference=preference,  # type: ignore[arg-type]
+        whole_order_in_shipment=True,
+        service="ground",
+        cfg=CFG,
+    )
 
 
 def test_in_stock_reships_same_service_and_costs_items_plus_shipping() -> None:
@@ -191,8 +240,10 @@ def test_second_loss_of_a_reshipped_order_refunds() -> None:
     assert "reship_or_refund.2" in p.proposal.rule
 
 
-@pytest.mark.parametrize(("tier", "within"), [(Tier.vip, True), (Tier.standard, False),
-                                               (Tier.new, False), (Tier.b2b, False)])
+@pytest.mark.parametrize(
+    ("tier", "within"),
+    [(Tier.vip, True), (Tier.standard, False), (Tier.new, False), (Tier.b2b, False)],
+)
 def test_value_limit_per_tier(tier: Tier, within: bool) -> None:
     jacket = OrderLine(sku="JKT", name="Jacket", qty=1, unit_price=340.0)
     p = plan(order(jacket, shipping=12.0), {"JKT": 4}, tier=tier)
@@ -202,14 +253,16 @@ def test_value_limit_per_tier(tier: Tier, within: bool) -> None:
 
 # ---------------------------------------------------------------- supervisor decisions
 
+
 def test_decisions_that_do_not_fit_are_refused_with_a_reason() -> None:
     approve = SupervisorDecision(action=SupervisorAction.approve, by="sam")
     proposal = ProposedResolution(kind=ResolutionKind.reship)
     assert refusal(approve, ContactState.escalated, proposal) is None
     assert "no" in (refusal(approve, ContactState.escalated, None) or "")
     assert "not escalated" in (refusal(approve, ContactState.resolved, proposal) or "")
-    override = SupervisorDecision(action=SupervisorAction.override, by="sam",
-                                  resolution=ResolutionKind.refund)
+    override = SupervisorDecision(
+        action=SupervisorAction.override, by="sam", resolution=ResolutionKind.refund
+    )
     assert "amount" in (refusal(override, ContactState.escalated, proposal) or "")
     close = SupervisorDecision(action=SupervisorAction.close, by="sam")
     assert refusal(close, ContactState.escalated, proposal) is not None
@@ -217,6 +270,7 @@ def test_decisions_that_do_not_fit_are_refused_with_a_reason() -> None:
 
 
 # ---------------------------------------------------------------- ship-by and configuration
+
 
 def test_ship_by_counts_business_days() -> None:
     friday = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

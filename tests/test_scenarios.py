@@ -59,8 +59,9 @@ def test_cli_reports_an_invalid_file_by_field_and_still_runs_the_others(tmp_path
     _write(tmp_path, "a-good.yaml", good)
     _write(tmp_path, "b-bad.yaml", good.replace("tier: standard", "tier: platinum"))
     _write(tmp_path, "c-bad-offset.yaml", good.replace("placed: -1d", "placed: yesterday"))
-    run = subprocess.run([DESK, "scenario", "run", str(tmp_path)], capture_output=True,
-                         text=True, timeout=120)
+    run = subprocess.run(
+        [DESK, "scenario", "run", str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 1
     lines = [json.loads(x) for x in run.stdout.splitlines()]
     by_name = {r["scenario"]: r for r in lines}
@@ -74,8 +75,12 @@ def test_cli_reports_an_invalid_file_by_field_and_still_runs_the_others(tmp_path
 def test_cli_exits_1_and_names_the_expectation_that_failed(tmp_path: Path) -> None:
     text = (ROOT / "scenarios" / "wismo-not-shipped.yaml").read_text()
     _write(tmp_path, "x.yaml", text.replace("resolution: info_only", "resolution: refund"))
-    run = subprocess.run([DESK, "scenario", "run", str(tmp_path / "x.yaml")],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [DESK, "scenario", "run", str(tmp_path / "x.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 1
     result = json.loads(run.stdout.splitlines()[0])
     assert result["failed"] == ["resolution"]
@@ -83,14 +88,19 @@ def test_cli_exits_1_and_names_the_expectation_that_failed(tmp_path: Path) -> No
 
 
 def test_cli_exits_0_when_every_expectation_holds() -> None:
-    run = subprocess.run([DESK, "scenario", "run", str(ROOT / "scenarios" / "unknown-sender.yaml")],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [DESK, "scenario", "run", str(ROOT / "scenarios" / "unknown-sender.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert json.loads(run.stdout)["ok"] is True
 
 
 def test_cli_with_no_scenarios_says_so(tmp_path: Path) -> None:
-    run = subprocess.run([DESK, "scenario", "run", str(tmp_path)], capture_output=True,
-                         text=True, timeout=60)
+    run = subprocess.run(
+        [DESK, "scenario", "run", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 2
     assert "no scenario files" in run.stderr

@@ -26,7 +26,9 @@ from workflows.intake import IntakeWorkflow
 WORKFLOWS = [IntakeWorkflow, ContactWorkflow]
 
 
-def desk_activities(client: Client, shop: SandboxShop, task_queue: str, policy: PolicyConfig) -> list:
+def desk_activities(
+    client: Client, shop: SandboxShop, task_queue: str, policy: PolicyConfig
+) -> list:
     lookup = LookupActivities(shop)
     tracing = TracingActivities(shop)
     search = CarrierSearchActivities(shop)

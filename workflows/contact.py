@@ -8,13 +8,12 @@ it started with.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -123,8 +122,11 @@ class ContactWorkflow:
         if why_not is None and self.pending_decision is not None:
             why_not = "another decision is already being applied"
         if why_not:
-            self._note("decision_refused", f"{decision.action.value} by {decision.by}: {why_not}",
-                       by=decision.by)
+            self._note(
+                "decision_refused",
+                f"{decision.action.value} by {decision.by}: {why_not}",
+                by=decision.by,
+            )
             return
         self.pending_decision = decision
 
@@ -173,7 +175,8 @@ class ContactWorkflow:
         try:
             try:
                 if not first.match.verified or first.match.problem in (
-                    "unknown_sender", "order_not_theirs"
+                    "unknown_sender",
+                    "order_not_theirs",
                 ):
                     first = await self._verify_identity()
                 await self._handle(first)
@@ -220,18 +223,25 @@ class ContactWorkflow:
     # ------------------------------------------------------------ who is asking
 
     async def _verify_identity(self) -> RoutedMessage:
-        self._note("identity", "sender not verified for any order: no details, no action",
-                   rule="who_is_asking")
+        self._note(
+            "identity",
+            "sender not verified for any order: no details, no action",
+            rule="who_is_asking",
+        )
         await self._reply(say.identity_request())
         self._set_state(ContactState.awaiting_customer)
         deadline = self.cfg.hours(2 * self.cfg.customer_reply_hours)
         verified = await self._wait_message(
-            lambda r: r.match.verified and r.match.order is not None, deadline,
+            lambda r: r.match.verified and r.match.order is not None,
+            deadline,
             "wait for a verified follow-up",
         )
         if verified is None:
-            await self._finish(ResolutionKind.no_response, autonomous=True,
-                               rule="who_is_asking: no verified follow-up in 2x reply window")
+            await self._finish(
+                ResolutionKind.no_response,
+                autonomous=True,
+                rule="who_is_asking: no verified follow-up in 2x reply window",
+            )
         assert verified is not None
         self._adopt(verified)
         return verified
@@ -241,17 +251,23 @@ class ContactWorkflow:
             self.customer = routed.match.customer
         if routed.match.order:
             self.order = routed.match.order
-            self.shipment = primary_shipment(self.order.shipments, routed.understanding.tracking_numbers)
+            self.shipment = primary_shipment(
+                self.order.shipments, routed.understanding.tracking_numbers
+            )
         self._upsert()
 
     async def _hand_over_if_asked(self, routed: RoutedMessage) -> bool:
         u = routed.understanding
         if u.sensitive:
-            await self._escalate(EscalationReason.sensitive, rule="intents: legal or chargeback threat")
+            await self._escalate(
+                EscalationReason.sensitive, rule="intents: legal or chargeback threat"
+            )
             return True
         if u.wants_human:
-            await self._escalate(EscalationReason.customer_requested_human,
-                                 rule="intents: customer asked for a person")
+            await self._escalate(
+                EscalationReason.customer_requested_human,
+                rule="intents: customer asked for a person",
+            )
             return True
         return False
 
@@ -265,14 +281,20 @@ class ContactWorkflow:
             age = self._now() - order.placed_at
             await self._reply(say.not_shipped(order, ship_by))
             if age > timedelta(days=self.cfg.unshipped_escalate_days):
-                await self._escalate(EscalationReason.fulfillment_delay,
-                                     rule=f"wismo.1: unshipped {age.days} days after placing")
+                await self._escalate(
+                    EscalationReason.fulfillment_delay,
+                    rule=f"wismo.1: unshipped {age.days} days after placing",
+                )
                 return
-            await self._finish(ResolutionKind.info_only, rule="wismo.1: told status and ship-by date")
+            await self._finish(
+                ResolutionKind.info_only, rule="wismo.1: told status and ship-by date"
+            )
         if reading.status == "delivered":
             await self._reply(say.delivered_info(order, reading))
-            await self._finish(ResolutionKind.info_only,
-                               rule="wismo: delivered and the customer did not say it is missing")
+            await self._finish(
+                ResolutionKind.info_only,
+                rule="wismo: delivered and the customer did not say it is missing",
+            )
         await self._follow_parcel(reading)
 
     async def _follow_parcel(self, reading: CarrierReading) -> None:
@@ -282,14 +304,18 @@ class ContactWorkflow:
         while True:
             exception = reading.exception.value if reading.exception else None
             if exception == "return_to_sender":
-                await self._escalate(EscalationReason.returned_to_sender,
-                                     rule="wismo.5: carrier is returning it to sender")
+                await self._escalate(
+                    EscalationReason.returned_to_sender,
+                    rule="wismo.5: carrier is returning it to sender",
+                )
                 return
             if reading.status == "exception" or reading.stalled:
                 why = f"exception {exception}" if exception else "stalled"
                 await self._file_search("lost in transit")
                 await self._reply(say.lost(order, self.case))
-                await self._reship_or_refund(Loss.lost, rule=f"wismo.4: parcel {why}: presumed lost")
+                await self._reship_or_refund(
+                    Loss.lost, rule=f"wismo.4: parcel {why}: presumed lost"
+                )
                 return
             if reading.status == "delivered":
                 await self._reply(say.delivered_info(order, reading))
@@ -306,13 +332,17 @@ class ContactWorkflow:
                     told_late = True
             self._set_state(ContactState.awaiting_carrier)
             deadline = self._now() + wait
-            while (msg := await self._wait_message(lambda r: True, deadline - self._now(),
-                                                   "until the next carrier check")) is not None:
+            while (
+                msg := await self._wait_message(
+                    lambda r: True, deadline - self._now(), "until the next carrier check"
+                )
+            ) is not None:
                 if await self._hand_over_if_asked(msg):
                     return
                 if msg.understanding.found_it:
-                    await self._finish(ResolutionKind.info_only,
-                                       rule="wismo: customer says it arrived")
+                    await self._finish(
+                        ResolutionKind.info_only, rule="wismo: customer says it arrived"
+                    )
             reading = await self._trace()
 
     # ------------------------------------------------------------ delivered_not_received
@@ -330,8 +360,11 @@ class ContactWorkflow:
             return
         reading = await self._trace()
         if reading.status != "delivered":
-            self._note("evidence", f"tracking does not show delivered ({reading.status}); "
-                       "following the parcel", rule="dnr: not delivered per carrier")
+            self._note(
+                "evidence",
+                f"tracking does not show delivered ({reading.status}); following the parcel",
+                rule="dnr: not delivered per carrier",
+            )
             await self._follow_parcel(reading)
             return
         if reading.proof == "misdelivered":
@@ -345,13 +378,21 @@ class ContactWorkflow:
         if self._now() < early_until:
             await self._reply(say.early_claim(order, reading, early_until))
             self._set_state(ContactState.awaiting_customer)
-            msg = await self._wait_message(lambda r: r.understanding.found_it or r.understanding.wants_human
-                                           or r.understanding.sensitive,
-                                           self._until(early_until), "early-claim wait")
+            msg = await self._wait_message(
+                lambda r: (
+                    r.understanding.found_it
+                    or r.understanding.wants_human
+                    or r.understanding.sensitive
+                ),
+                self._until(early_until),
+                "early-claim wait",
+            )
             if msg is not None:
                 if await self._hand_over_if_asked(msg):
                     return
-                await self._finish(ResolutionKind.found_by_customer, rule="dnr.5: arrived during early-claim wait")
+                await self._finish(
+                    ResolutionKind.found_by_customer, rule="dnr.5: arrived during early-claim wait"
+                )
             reading = await self._trace()
             if reading.proof != "weak":
                 self._note("evidence", f"after the early-claim wait the proof is {reading.proof}")
@@ -378,12 +419,17 @@ class ContactWorkflow:
             followup = self._now() + timedelta(hours=self.cfg.carrier_followup_hours)
         await self._reply(say.weak_proof_search(order, self.case, followup))
         if tier == Tier.vip:
-            await self._reship_or_refund(Loss.missing, rule="dnr.3 vip: weak proof, resolve at once")
+            await self._reship_or_refund(
+                Loss.missing, rule="dnr.3 vip: weak proof, resolve at once"
+            )
             return
         if tier == Tier.b2b:
             plan = await self._plan(Loss.missing)
-            await self._escalate(EscalationReason.b2b_account, proposal=plan,
-                                 rule="dnr.3 b2b: weak proof on a business account")
+            await self._escalate(
+                EscalationReason.b2b_account,
+                proposal=plan,
+                rule="dnr.3 b2b: weak proof on a business account",
+            )
             return
         await self._await_carrier(reading)
 
@@ -400,19 +446,30 @@ class ContactWorkflow:
                     return
                 if msg.understanding.found_it:
                     await self._reply(say.found_by_customer(self._order()))
-                    await self._finish(ResolutionKind.found_by_customer,
-                                       rule="dnr.3: customer found it")
+                    await self._finish(
+                        ResolutionKind.found_by_customer, rule="dnr.3: customer found it"
+                    )
                 continue
             latest = await self._trace()
-            found_scan = latest.delivered_at is not None and original is not None and latest.delivered_at > original
+            found_scan = (
+                latest.delivered_at is not None
+                and original is not None
+                and latest.delivered_at > original
+            )
             if (self.case and self.case.status == "found") or found_scan:
                 await self._reply(say.carrier_found(self._order()))
                 await self._finish(ResolutionKind.carrier_found, rule="dnr.3: carrier found it")
             if self.case and self.case.status == "not_found":
-                self._note("carrier", f"carrier search {self.case.case_number} found nothing; "
-                           "not waiting out the window", rule="dnr.3: search closed not found")
+                self._note(
+                    "carrier",
+                    f"carrier search {self.case.case_number} found nothing; "
+                    "not waiting out the window",
+                    rule="dnr.3: search closed not found",
+                )
                 break
-        await self._reship_or_refund(Loss.missing, rule="dnr.3: carrier did not find it in the window")
+        await self._reship_or_refund(
+            Loss.missing, rule="dnr.3: carrier did not find it in the window"
+        )
 
     async def _strong_proof(self, reading: CarrierReading) -> None:
         order, tier = self._order(), self._customer().tier
@@ -423,21 +480,29 @@ class ContactWorkflow:
             else:
                 await self._reply(say.reminder(order, reply_by))
             self._set_state(ContactState.awaiting_customer)
-            msg = await self._wait_message(lambda r: True, self.cfg.hours(self.cfg.customer_reply_hours),
-                                           "wait for the customer to check")
+            msg = await self._wait_message(
+                lambda r: True,
+                self.cfg.hours(self.cfg.customer_reply_hours),
+                "wait for the customer to check",
+            )
             if msg is None:
                 continue
             if await self._hand_over_if_asked(msg):
                 return
             if msg.understanding.found_it:
                 await self._reply(say.found_by_customer(order))
-                await self._finish(ResolutionKind.found_by_customer, rule="dnr.4: customer found it")
+                await self._finish(
+                    ResolutionKind.found_by_customer, rule="dnr.4: customer found it"
+                )
             if tier == Tier.vip:
                 await self._reship_or_refund(Loss.missing, rule="dnr.4 vip: goodwill despite proof")
                 return
             plan = await self._plan(Loss.missing)
-            await self._escalate(EscalationReason.delivered_with_proof, proposal=plan,
-                                 rule="dnr.4: still missing despite strong proof")
+            await self._escalate(
+                EscalationReason.delivered_with_proof,
+                proposal=plan,
+                rule="dnr.4: still missing despite strong proof",
+            )
             return
         await self._finish(ResolutionKind.no_response, rule="dnr.4: no reply after a reminder")
 
@@ -454,9 +519,13 @@ class ContactWorkflow:
         unshipped = [ln for ln in open_lines if ln.sku not in shipped_skus]
         if not unshipped:
             await self._reply(say.cancel_denied(order))
-            await self._finish(ResolutionKind.cancel_denied_shipped, rule="cancel.3: already shipped")
+            await self._finish(
+                ResolutionKind.cancel_denied_shipped, rule="cancel.3: already shipped"
+            )
         partial = len(unshipped) < len(open_lines)
-        refund = round(sum(ln.total for ln in unshipped) + (0 if partial else order.shipping_cost), 2)
+        refund = round(
+            sum(ln.total for ln in unshipped) + (0 if partial else order.shipping_cost), 2
+        )
         proposal = ProposedResolution(
             kind=ResolutionKind.cancelled,
             refund_lines=affected_lines(order, [ln.sku for ln in unshipped]),
@@ -467,8 +536,11 @@ class ContactWorkflow:
             facts={"tier": tier.value, "unshipped": ", ".join(ln.sku for ln in unshipped)},
         )
         if tier == Tier.b2b:
-            await self._escalate(EscalationReason.b2b_account, proposal=proposal,
-                                 rule="cancel.1: b2b cancellations go to a person")
+            await self._escalate(
+                EscalationReason.b2b_account,
+                proposal=proposal,
+                rule="cancel.1: b2b cancellations go to a person",
+            )
             return
         await self._execute(proposal)
         await self._reply(say.cancelled(order, refund, partial))
@@ -481,15 +553,23 @@ class ContactWorkflow:
         skus = self.shipment.skus if self.shipment and self.shipment.skus else None
         lines = affected_lines(order, skus)
         stock = await workflow.execute_activity_method(
-            LookupActivities.check_stock, [ln.sku for ln in lines],
-            start_to_close_timeout=_QUICK, retry_policy=_RETRY, summary="check stock",
+            LookupActivities.check_stock,
+            [ln.sku for ln in lines],
+            start_to_close_timeout=_QUICK,
+            retry_policy=_RETRY,
+            summary="check stock",
         )
         whole = not skus or set(ln.sku for ln in order.lines if not ln.cancelled) <= set(skus)
         plan = plan_reship_or_refund(
-            order=order, lines=lines, loss=loss, tier=self._customer().tier, stock=stock,
+            order=order,
+            lines=lines,
+            loss=loss,
+            tier=self._customer().tier,
+            stock=stock,
             preference=self.preference,  # type: ignore[arg-type]
             whole_order_in_shipment=whole,
-            service=self.shipment.service if self.shipment else "ground", cfg=self.cfg,
+            service=self.shipment.service if self.shipment else "ground",
+            cfg=self.cfg,
         )
         self._within_limit = plan.within_limit
         return plan.proposal
@@ -499,8 +579,10 @@ class ContactWorkflow:
         facts = ", ".join(f"{k}={v}" for k, v in proposal.facts.items())
         if not self._within_limit:
             await self._escalate(
-                EscalationReason.over_limit, proposal=proposal,
-                rule=f"{rule}; reship_or_refund.4: {proposal.money_at_stake:.2f} over limit ({facts})",
+                EscalationReason.over_limit,
+                proposal=proposal,
+                rule=f"{rule}; reship_or_refund.4: {proposal.money_at_stake:.2f} over the "
+                f"limit ({facts})",
             )
             return
         self._note("decision", f"{proposal.kind.value}: {proposal.rule} ({facts})", rule=rule)
@@ -518,14 +600,22 @@ class ContactWorkflow:
             self.order = await workflow.execute_activity_method(
                 ResolutionActivities.cancel_order_lines,
                 args=[order.number, [ln.sku for ln in proposal.refund_lines], f"{key}:cancel"],
-                start_to_close_timeout=_QUICK, retry_policy=_RETRY, summary="cancel order lines",
+                start_to_close_timeout=_QUICK,
+                retry_policy=_RETRY,
+                summary="cancel order lines",
             )
         if proposal.reship_lines:
             result = await workflow.execute_activity_method(
                 ResolutionActivities.create_replacement,
-                args=[order.number, proposal.reship_lines, proposal.service or "ground",
-                      proposal.delivery_note, f"{key}:reship"],
-                start_to_close_timeout=_QUICK, retry_policy=_RETRY,
+                args=[
+                    order.number,
+                    proposal.reship_lines,
+                    proposal.service or "ground",
+                    proposal.delivery_note,
+                    f"{key}:reship",
+                ],
+                start_to_close_timeout=_QUICK,
+                retry_policy=_RETRY,
                 summary=f"reship {len(proposal.reship_lines)} line(s)",
             )
             replacement = result.replacement_order
@@ -534,9 +624,15 @@ class ContactWorkflow:
         if proposal.refund_amount > 0:
             result = await workflow.execute_activity_method(
                 ResolutionActivities.issue_refund,
-                args=[order.number, proposal.refund_amount, proposal.refund_lines,
-                      proposal.rule, f"{key}:refund"],
-                start_to_close_timeout=_QUICK, retry_policy=_RETRY,
+                args=[
+                    order.number,
+                    proposal.refund_amount,
+                    proposal.refund_lines,
+                    proposal.rule,
+                    f"{key}:refund",
+                ],
+                start_to_close_timeout=_QUICK,
+                retry_policy=_RETRY,
                 summary=f"refund {proposal.refund_amount:.2f}",
             )
             self.refund_total += result.refunded
@@ -545,8 +641,9 @@ class ContactWorkflow:
 
     # ------------------------------------------------------------ escalation
 
-    async def _escalate(self, reason: EscalationReason, rule: str,
-                        proposal: ProposedResolution | None = None) -> None:
+    async def _escalate(
+        self, reason: EscalationReason, rule: str, proposal: ProposedResolution | None = None
+    ) -> None:
         tier = self.customer.tier if self.customer else Tier.standard
         self.escalation_reason = reason
         self.proposal = proposal
@@ -554,7 +651,9 @@ class ContactWorkflow:
         self.escalation_level = max(self.escalation_level, 1)
         self.autonomous = False  # whatever comes next, a supervisor decides it
         self._set_state(ContactState.escalated)
-        what = f"; proposed {proposal.kind.value} ({proposal.money_at_stake:.2f})" if proposal else ""
+        what = (
+            f"; proposed {proposal.kind.value} ({proposal.money_at_stake:.2f})" if proposal else ""
+        )
         self._note("escalated", f"{reason.value}{what}", rule=rule)
         sla_hours = self.cfg.escalation_sla_hours[tier]
         await self._reply(say.escalated(self._now() + timedelta(hours=sla_hours)))
@@ -569,13 +668,16 @@ class ContactWorkflow:
                     timeout=self.cfg.hours(wait_hours),
                     timeout_summary=f"escalation SLA {wait_hours:g}h ({tier.value})",
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 breaches += 1
                 self.escalation_level = min(self.escalation_level + 1, _TOP_LEVEL)
                 self._upsert()
-                self._note("sla_breached", f"no decision for {breaches} SLA period(s): "
-                           f"supervisors reminded, level {self.escalation_level}",
-                           rule="escalation.4")
+                self._note(
+                    "sla_breached",
+                    f"no decision for {breaches} SLA period(s): "
+                    f"supervisors reminded, level {self.escalation_level}",
+                    rule="escalation.4",
+                )
                 if breaches <= _HOLDING_REPLIES:
                     await self._reply(say.holding(self._now() + timedelta(hours=wait_hours)))
         await self._apply_decision()
@@ -586,12 +688,18 @@ class ContactWorkflow:
         self.pending_decision = None
         self.read_upto = len(self.routed)  # messages while escalated were shown to the supervisor
         self.decisions.append(decision)
-        self._note("decision", f"{decision.action.value}: {decision.note}", by=decision.by,
-                   rule="escalation.3")
+        self._note(
+            "decision",
+            f"{decision.action.value}: {decision.note}",
+            by=decision.by,
+            rule="escalation.3",
+        )
         if decision.action == SupervisorAction.reject:
             if decision.note:
                 await self._reply(decision.note)
-            await self._finish(ResolutionKind.rejected, autonomous=False, rule="escalation.3 reject")
+            await self._finish(
+                ResolutionKind.rejected, autonomous=False, rule="escalation.3 reject"
+            )
         if decision.action == SupervisorAction.take_over:
             self._set_state(ContactState.human_owned)
             await self._reply(say.human_taking_over())
@@ -603,23 +711,36 @@ class ContactWorkflow:
             self.resolution = closing.resolution
             self.autonomous = False
             self._set_state(ContactState.closed)
-            self._note("closed_by_human", closing.note, by=closing.by, rule="escalation.3 take_over")
+            self._note(
+                "closed_by_human", closing.note, by=closing.by, rule="escalation.3 take_over"
+            )
             raise _Finished
         if decision.action == SupervisorAction.approve:
             proposal = self.proposal
         else:
             assert decision.resolution is not None
-            proposal = override_proposal(decision.resolution, decision.amount, self.proposal,
-                                         self._order()) if self.order else ProposedResolution(
-                kind=decision.resolution, rule="supervisor override")
+            proposal = (
+                override_proposal(
+                    decision.resolution, decision.amount, self.proposal, self._order()
+                )
+                if self.order
+                else ProposedResolution(kind=decision.resolution, rule="supervisor override")
+            )
         assert proposal is not None
         replacement = None
-        if proposal.kind in (ResolutionKind.reship, ResolutionKind.refund,
-                             ResolutionKind.reship_and_refund, ResolutionKind.cancelled):
+        if proposal.kind in (
+            ResolutionKind.reship,
+            ResolutionKind.refund,
+            ResolutionKind.reship_and_refund,
+            ResolutionKind.cancelled,
+        ):
             replacement = await self._execute(proposal)
             await self._reply(say.resolution_done(proposal, replacement))
-        await self._finish(proposal.kind, autonomous=False,
-                           rule=f"escalation.3 {decision.action.value} by {decision.by}")
+        await self._finish(
+            proposal.kind,
+            autonomous=False,
+            rule=f"escalation.3 {decision.action.value} by {decision.by}",
+        )
 
     # ------------------------------------------------------------ after resolution
 
@@ -636,12 +757,18 @@ class ContactWorkflow:
                 self._note("closed", "customer thanked us", rule="after_resolution")
                 return
             if u.found_it:
-                self._note("found_after_resolution", "recorded; no clawback, no new action",
-                           rule="after_resolution")
+                self._note(
+                    "found_after_resolution",
+                    "recorded; no clawback, no new action",
+                    rule="after_resolution",
+                )
                 continue
             if u.dispute or u.still_missing or u.wants_human or u.sensitive:
-                reason = (EscalationReason.sensitive if u.sensitive else
-                          EscalationReason.customer_disputes)
+                reason = (
+                    EscalationReason.sensitive
+                    if u.sensitive
+                    else EscalationReason.customer_disputes
+                )
                 self.resolution = None
                 await self._escalate(reason, rule="after_resolution: customer disputes")
                 return
@@ -673,8 +800,9 @@ class ContactWorkflow:
             return self.routed[self.read_upto - 1]
         return None
 
-    async def _wait_message(self, wanted: Callable[[RoutedMessage], bool], timeout: timedelta,
-                            summary: str) -> RoutedMessage | None:
+    async def _wait_message(
+        self, wanted: Callable[[RoutedMessage], bool], timeout: timedelta, summary: str
+    ) -> RoutedMessage | None:
         """The next unread message that matters here, or None when the timer fires first."""
         deadline = self._now() + timeout
         while True:
@@ -685,27 +813,38 @@ class ContactWorkflow:
             if remaining <= timedelta(0):
                 return None
             try:
-                await workflow.wait_condition(lambda: self.read_upto < len(self.routed),
-                                              timeout=remaining, timeout_summary=summary)
-            except asyncio.TimeoutError:
+                await workflow.wait_condition(
+                    lambda: self.read_upto < len(self.routed),
+                    timeout=remaining,
+                    timeout_summary=summary,
+                )
+            except TimeoutError:
                 return None
 
     async def _reply(self, body: str) -> None:
         last = self.routed[-1].message
         self.replies += 1
-        reply = Reply(channel=last.channel, to=last.sender,
-                      subject=f"Re: {last.subject}" if last.subject else None, body=body)
+        reply = Reply(
+            channel=last.channel,
+            to=last.sender,
+            subject=f"Re: {last.subject}" if last.subject else None,
+            body=body,
+        )
         await workflow.execute_activity_method(
-            ReplyActivities.send_reply, args=[self.contact_id, reply, f"{self.contact_id}:r{self.replies}"],
-            start_to_close_timeout=_QUICK, retry_policy=_RETRY,
+            ReplyActivities.send_reply,
+            args=[self.contact_id, reply, f"{self.contact_id}:r{self.replies}"],
+            start_to_close_timeout=_QUICK,
+            retry_policy=_RETRY,
             summary=f"reply on {last.channel.value}",
         )
         self._note("reply", body)
 
     async def _trace_shipment(self, shipment: Shipment) -> Shipment:
         result = await workflow.execute_activity_method(
-            TracingActivities.trace_shipment, args=[shipment.tracking, self._now()],
-            start_to_close_timeout=_QUICK, retry_policy=_RETRY,
+            TracingActivities.trace_shipment,
+            args=[shipment.tracking, self._now()],
+            start_to_close_timeout=_QUICK,
+            retry_policy=_RETRY,
             summary=f"trace {shipment.carrier.value} {shipment.tracking}",
         )
         if result.case is not None:
@@ -720,13 +859,19 @@ class ContactWorkflow:
             try:
                 shipment = await self._trace_shipment(self.shipment)
             except ActivityError as err:
-                self._note("evidence", f"carrier has no record of {self.shipment.tracking}: {err.cause}")
+                self._note(
+                    "evidence", f"carrier has no record of {self.shipment.tracking}: {err.cause}"
+                )
                 shipment = self.shipment.model_copy(update={"events": []})
             reading = read_carrier_record(shipment, order.address, self._now(), self.cfg)
         self.evidence = reading
-        facts = f" proof {reading.proof} ({'; '.join(reading.proof_facts)})" if reading.proof else ""
+        facts = (
+            f" proof {reading.proof} ({'; '.join(reading.proof_facts)})" if reading.proof else ""
+        )
         flags = "".join(f" {f}" for f in ("late", "stalled") if getattr(reading, f))
-        self._note("evidence", f"carrier record: {reading.status}{flags}{facts}", rule="carrier_record")
+        self._note(
+            "evidence", f"carrier record: {reading.status}{flags}{facts}", rule="carrier_record"
+        )
         return reading
 
     async def _file_search(self, reason: str) -> None:
@@ -735,18 +880,24 @@ class ContactWorkflow:
         self.case = await workflow.execute_activity_method(
             CarrierSearchActivities.file_carrier_search,
             args=[self.shipment.tracking, reason, self._now(), f"{self.contact_id}:search"],
-            start_to_close_timeout=_QUICK, retry_policy=_RETRY,
+            start_to_close_timeout=_QUICK,
+            retry_policy=_RETRY,
             summary=f"file carrier search ({reason})",
         )
         self._upsert()
-        self._note("carrier_search", f"{self.case.kind} filed: case {self.case.case_number} ({reason})",
-                   rule="carrier_search")
+        self._note(
+            "carrier_search",
+            f"{self.case.kind} filed: case {self.case.case_number} ({reason})",
+            rule="carrier_search",
+        )
 
     async def _record_claim(self, kind: ClaimKind) -> None:
         await workflow.execute_activity_method(
             LookupActivities.record_claim,
             args=[self._customer().id, kind, self._now(), f"{self.contact_id}:claim"],
-            start_to_close_timeout=_QUICK, retry_policy=_RETRY, summary="record claim",
+            start_to_close_timeout=_QUICK,
+            retry_policy=_RETRY,
+            summary="record claim",
         )
 
     async def _finish(
@@ -757,8 +908,11 @@ class ContactWorkflow:
         self.read_upto = len(self.routed)
         self.autonomous = (not self.decisions) if autonomous is None else autonomous
         self._set_state(resolution.final_state)
-        self._note("resolved", f"{resolution.value} ({'autonomous' if self.autonomous else 'supervisor'})",
-                   rule=rule)
+        self._note(
+            "resolved",
+            f"{resolution.value} ({'autonomous' if self.autonomous else 'supervisor'})",
+            rule=rule,
+        )
         if resolution.final_state == ContactState.closed:
             raise _Finished
         raise _Resolved
@@ -773,29 +927,50 @@ class ContactWorkflow:
         self._details()
 
     def _details(self) -> None:
-        lines = [f"**{self.state.value}**" + (f" — {self.escalation_reason.value}"
-                                              if self.state == ContactState.escalated and self.escalation_reason else "")]
+        lines = [
+            f"**{self.state.value}**"
+            + (
+                f" — {self.escalation_reason.value}"
+                if self.state == ContactState.escalated and self.escalation_reason
+                else ""
+            )
+        ]
         if self.order:
-            lines.append(f"order {self.order.number}" + (f", {self.customer.tier.value} customer {self.customer.name}" if self.customer else ""))
+            lines.append(
+                f"order {self.order.number}"
+                + (
+                    f", {self.customer.tier.value} customer {self.customer.name}"
+                    if self.customer
+                    else ""
+                )
+            )
         if self.evidence:
-            lines.append(f"carrier: {self.evidence.status}" + (f", proof {self.evidence.proof}" if self.evidence.proof else ""))
+            lines.append(
+                f"carrier: {self.evidence.status}"
+                + (f", proof {self.evidence.proof}" if self.evidence.proof else "")
+            )
         if self.case:
             lines.append(f"carrier case {self.case.case_number} ({self.case.status})")
         if self.proposal:
-            lines.append(f"proposed: {self.proposal.kind.value} {self.proposal.money_at_stake:.2f} — {self.proposal.rule}")
+            p = self.proposal
+            lines.append(f"proposed: {p.kind.value} {p.money_at_stake:.2f} — {p.rule}")
         if self.resolution:
-            lines.append(f"resolution: {self.resolution.value} ({'autonomous' if self.autonomous else 'supervisor'})")
+            who = "autonomous" if self.autonomous else "supervisor"
+            lines.append(f"resolution: {self.resolution.value} ({who})")
         for entry in self.timeline[-5:]:
             why = f" [{entry.rule}]" if entry.rule else ""
             lines.append(f"- {entry.at:%m-%d %H:%M} {entry.kind}: {entry.text[:140]}{why}")
         workflow.set_current_details("\n".join(lines))
 
     def _upsert(self) -> None:
-        updates = [sa.CONTACT_STATE.value_set(self.state.value)]
+        updates: list[SearchAttributeUpdate[Any]] = [sa.CONTACT_STATE.value_set(self.state.value)]
         if self.routed:
             updates.append(sa.INTENT.value_set(self.routed[0].understanding.intent.value))
-            updates.append(sa.CHANNELS.value_set(
-                list(dict.fromkeys(r.message.channel.value for r in self.routed))))
+            updates.append(
+                sa.CHANNELS.value_set(
+                    list(dict.fromkeys(r.message.channel.value for r in self.routed))
+                )
+            )
         if self.customer:
             updates.append(sa.CUSTOMER_TIER.value_set(self.customer.tier.value))
         if self.order:

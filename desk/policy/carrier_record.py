@@ -35,7 +35,9 @@ def delivery_proof(scan: ScanEvent, address: Address, cfg: PolicyConfig) -> tupl
         gps = distance_m(scan.lat, scan.lon, address.lat, address.lon)  # type: ignore[arg-type]
     # GPS far from the address outranks a photo: the photo is of someone else's door.
     if gps is not None and gps > cfg.misdelivery_m:
-        return "misdelivered", [f"scan GPS {gps:.0f} m from the address (> {cfg.misdelivery_m:.0f} m)"]
+        return "misdelivered", [
+            f"scan GPS {gps:.0f} m from the address (> {cfg.misdelivery_m:.0f} m)"
+        ]
     facts: list[str] = []
     if scan.photo:
         facts.append("delivery photo")
@@ -70,8 +72,12 @@ def read_carrier_record(
     if last.status == ScanStatus.delivered:
         proof, facts = delivery_proof(last, address, cfg)
         return CarrierReading(
-            status="delivered", proof=proof, proof_facts=facts, last_scan=last,  # type: ignore[arg-type]
-            delivered_at=last.at, **base,
+            status="delivered",
+            proof=proof,
+            proof_facts=facts,
+            last_scan=last,  # type: ignore[arg-type]
+            delivered_at=last.at,
+            **base,
         )
     if last.status == ScanStatus.exception:
         return CarrierReading(status="exception", exception=last.exception, last_scan=last, **base)

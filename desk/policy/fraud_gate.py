@@ -20,5 +20,7 @@ def earlier_claims(claims: list[Claim], now: datetime, contact_id: str, cfg: Pol
     )
 
 
-def needs_fraud_review(claims: list[Claim], now: datetime, contact_id: str, cfg: PolicyConfig) -> bool:
+def needs_fraud_review(
+    claims: list[Claim], now: datetime, contact_id: str, cfg: PolicyConfig
+) -> bool:
     return earlier_claims(claims, now, contact_id, cfg) >= cfg.repeat_claim_limit

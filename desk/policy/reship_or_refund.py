@@ -28,7 +28,9 @@ class Plan(BaseModel):
 
 def affected_lines(order: Order, skus: list[str] | None) -> list[LineRef]:
     chosen = [ln for ln in order.lines if not ln.cancelled and (not skus or ln.sku in skus)]
-    return [LineRef(sku=ln.sku, name=ln.name, qty=ln.qty, unit_price=ln.unit_price) for ln in chosen]
+    return [
+        LineRef(sku=ln.sku, name=ln.name, qty=ln.qty, unit_price=ln.unit_price) for ln in chosen
+    ]
 
 
 def _total(lines: list[LineRef]) -> float:
@@ -51,13 +53,19 @@ def plan_reship_or_refund(
     in_stock = [ln for ln in lines if stock.get(ln.sku, 0) >= ln.qty]
     out_of_stock = [ln for ln in lines if ln not in in_stock]
     facts["in_stock"] = ", ".join(ln.sku for ln in in_stock) or "none"
-    already_reshipped = loss in (Loss.lost, Loss.missing, Loss.misdelivered) and order.prior_reships > 0
+    already_reshipped = (
+        loss in (Loss.lost, Loss.missing, Loss.misdelivered) and order.prior_reships > 0
+    )
 
+    reship: list[LineRef]
+    refund: list[LineRef]
     if preference == "refund":
         reship, refund, rule = [], lines, "reship_or_refund.1: customer asked for a refund"
     elif already_reshipped:
         reship, refund = [], lines
-        rule = f"reship_or_refund.2: order already reshipped {order.prior_reships}x for a lost parcel"
+        rule = (
+            f"reship_or_refund.2: order already reshipped {order.prior_reships}x for a lost parcel"
+        )
     elif preference == "reship":
         reship, refund = in_stock, out_of_stock
         rule = "reship_or_refund.1: customer asked for a replacement (in-stock lines)"
@@ -68,9 +76,9 @@ def plan_reship_or_refund(
     refund_shipping = 0.0
     # Rule 5: shipping is refunded only for a lost/missing parcel that held the whole order,
     # and only when the money goes back (a reship re-sends at the merchant's cost).
-    if refund and not reship and loss in (Loss.lost, Loss.missing, Loss.misdelivered):
-        if whole_order_in_shipment:
-            refund_shipping = order.shipping_cost
+    lost_whole = whole_order_in_shipment and loss in (Loss.lost, Loss.missing, Loss.misdelivered)
+    if refund and not reship and lost_whole:
+        refund_shipping = order.shipping_cost
     refund_amount = round(_total(refund) + refund_shipping, 2)
     reship_cost = round(_total(reship) + (order.shipping_cost if reship else 0.0), 2)
     money = round(refund_amount + reship_cost, 2)
@@ -110,17 +118,27 @@ def override_proposal(
     lines = (base.reship_lines + base.refund_lines) if base else affected_lines(order, None)
     if resolution == ResolutionKind.refund:
         return ProposedResolution(
-            kind=resolution, refund_lines=lines, refund_amount=amount or 0.0,
-            money_at_stake=amount or 0.0, rule="supervisor override",
+            kind=resolution,
+            refund_lines=lines,
+            refund_amount=amount or 0.0,
+            money_at_stake=amount or 0.0,
+            rule="supervisor override",
         )
     if resolution == ResolutionKind.reship:
         return ProposedResolution(
-            kind=resolution, reship_lines=lines, service=(base.service if base else None),
-            money_at_stake=_total(lines), rule="supervisor override",
+            kind=resolution,
+            reship_lines=lines,
+            service=(base.service if base else None),
+            money_at_stake=_total(lines),
+            rule="supervisor override",
         )
     if resolution == ResolutionKind.reship_and_refund and base is not None:
-        return base.model_copy(update={"refund_amount": amount or 0.0, "rule": "supervisor override"})
+        return base.model_copy(
+            update={"refund_amount": amount or 0.0, "rule": "supervisor override"}
+        )
     return ProposedResolution(
-        kind=resolution, refund_amount=amount or 0.0, money_at_stake=amount or 0.0,
+        kind=resolution,
+        refund_amount=amount or 0.0,
+        money_at_stake=amount or 0.0,
         rule="supervisor override",
     )

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from desk.models import ContactState, ProposedResolution, SupervisorAction, SupervisorDecision
 
-_OVERRIDABLE_WITHOUT_AMOUNT = {"reship", "found_by_customer", "carrier_found", "info_only",
-                               "cancel_denied_shipped", "address_updated", "no_response"}
+_OVERRIDABLE_WITHOUT_AMOUNT = {
+    "reship",
+    "found_by_customer",
+    "carrier_found",
+    "info_only",
+    "cancel_denied_shipped",
+    "address_updated",
+    "no_response",
+}
 
 
 def refusal(
