@@ -137,9 +137,10 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
     shutil.rmtree(data, ignore_errors=True)  # each demo starts from a fresh shop and history
     settings = settings.model_copy(update={"data_dir": str(data), "database_url": None})
     data.mkdir(parents=True, exist_ok=True)
-    shop = SandboxShop(settings.shop_url)
+    now = datetime.now(UTC)
+    shop = SandboxShop(settings.shop_url, clock_origin=now, clock_speed=1 / policy.time_scale)
     shop.create_all()
-    summary = seed_demo_shop(shop, datetime.now(UTC), search_delay_scale=policy.time_scale)
+    summary = seed_demo_shop(shop, now)
     stop = stop_event()
     _say(f"demo shop seeded: {summary.model_dump(exclude={'contacts'})}")
     async with start_embedded_temporal(settings) as temporal:

@@ -227,8 +227,15 @@ def _sqlite_begin_immediate(connection: Any) -> None:
 class SandboxShop:
     """OrderSystem, CarrierTracking, Payments, Fulfilment and Helpdesk over one database."""
 
-    def __init__(self, url: str = "sqlite://") -> None:
+    def __init__(
+        self, url: str = "sqlite://", *, clock_origin: datetime | None = None, clock_speed: float = 1.0
+    ) -> None:
+        """``clock_speed`` > 1 makes the carriers' world run faster than the workflows' clock
+        from ``clock_origin`` on: a demo whose timers are scaled by 1/N sees scans and search
+        outcomes arrive N times faster, so both sides keep the same pace."""
         self.url = database_url(url)
+        self._clock_origin = as_utc(clock_origin) if clock_origin else None
+        self._clock_speed = clock_speed
         self.engine = _make_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer, and a memory database one connection that cannot carry
@@ -371,8 +378,14 @@ class SandboxShop:
 
     # ------------------------------------------------------------ CarrierTracking
 
+    def _carrier_time(self, moment: datetime) -> datetime:
+        moment = as_utc(moment)
+        if self._clock_origin is None or self._clock_speed == 1.0:
+            return moment
+        return self._clock_origin + (moment - self._clock_origin) * self._clock_speed
+
     def trace(self, tracking: str, as_of: datetime) -> TraceResult:
-        as_of = as_utc(as_of)
+        as_of = self._carrier_time(as_of)
         with self.unit_of_work() as session:
             ship = self._shipment_row(session, tracking)
             events = [_scan(e) for e in ship.events if e.at <= as_of]
@@ -385,7 +398,7 @@ class SandboxShop:
             return TraceResult(shipment=_shipment(ship, events), case=carrier_case)
 
     def file_search(self, tracking: str, reason: str, filed_at: datetime, key: str) -> CarrierCase:
-        filed_at = as_utc(filed_at)
+        filed_at = self._carrier_time(filed_at)
 
         def existing(session: Session) -> CarrierCase | None:
             ship = self._shipment_row(session, tracking)
