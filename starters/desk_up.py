@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from datetime import UTC, datetime
 
 from desk.config import PolicyConfig, Settings
@@ -16,6 +17,7 @@ from workers.worker import build_worker
 
 
 def open_shop(settings: Settings) -> SandboxShop:
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)  # the default SQLite shop lives here
     shop = SandboxShop(settings.shop_url)
     shop.create_all()
     return shop
@@ -23,6 +25,10 @@ def open_shop(settings: Settings) -> SandboxShop:
 
 async def run_up(settings: Settings, policy: PolicyConfig) -> int:
     shop = open_shop(settings)
+    if settings.database_url is None and shop.table_counts().get("customers", 0) == 0:
+        # The embedded default: a newcomer's first message should find a shop to match.
+        seed_demo_shop(shop, datetime.now(UTC))
+        print(f"seeded the demo shop into {settings.shop_url}", file=sys.stderr)
     stop = stop_event()
     async with start_embedded_temporal(settings) as temporal:
         client = await connect(temporal.settings)
@@ -61,10 +67,10 @@ async def run_ingest(settings: Settings) -> int:
 
 
 def seed_shop(settings: Settings, fresh: bool) -> int:
-    shop = SandboxShop(settings.shop_url)
+    shop = open_shop(settings)
     if fresh:
         shop.drop_all()
-    shop.create_all()
+        shop.create_all()
     summary = seed_demo_shop(shop, datetime.now(UTC))
     print(summary.model_dump_json(indent=2, exclude={"contacts"}))
     shop.close()

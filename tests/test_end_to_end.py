@@ -12,8 +12,7 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from desk.store.sandbox import SandboxShop
 from desk.store.scenario_loader import load_scenario_into
 from desk.temporal_client import register_search_attributes
 from starters.ingest_api import create_app
+from tests.waiting import until
 from workers.worker import build_worker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,15 +63,6 @@ async def desk(
         ):
             yield env, shop, api
     shop.close()
-
-
-async def _until(check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached in time")
 
 
 async def _snapshot(client: Client, contact_id: str) -> ContactSnapshot:
@@ -124,7 +115,7 @@ async def test_messages_from_two_channels_make_one_contact(desk: Any) -> None:
         except Exception:
             return False
 
-    await _until(waiting_on_carrier)
+    await until(waiting_on_carrier)
     chat = {
         "conversation_id": "c-1",
         "message_id": "chat-1",
@@ -138,7 +129,7 @@ async def test_messages_from_two_channels_make_one_contact(desk: Any) -> None:
     async def two_messages() -> bool:
         return len((await _snapshot(env.client, contact)).messages) == 2
 
-    await _until(two_messages)
+    await until(two_messages)
     snap = await _snapshot(env.client, contact)
     assert [c.value for c in snap.channels] == ["email", "chat"]
     assert snap.intent and snap.intent.value == "delivered_not_received"
@@ -167,7 +158,7 @@ async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: 
         except Exception:
             return False
 
-    await _until(escalated)
+    await until(escalated)
     shown = await _cli(env, "show", contact)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["escalation_reason"] == "customer_requested_human"
@@ -205,7 +196,7 @@ async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: 
     async def resolved() -> bool:
         return (await _snapshot(env.client, contact)).state == ContactState.resolved
 
-    await _until(resolved)
+    await until(resolved)
     snap = await _snapshot(env.client, contact)
     assert snap.autonomous is False
     assert snap.decisions[0].by == "sam@shop.example" and snap.decisions[0].note == "goodwill"

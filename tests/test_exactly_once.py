@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from desk.scenario_format import load_scenario
 from desk.store.sandbox import SandboxShop
 from desk.store.scenario_loader import load_scenario_into
 from desk.temporal_client import register_search_attributes
+from tests.waiting import until
 from workers.worker import build_worker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,15 +36,6 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     async with env:
         await register_search_attributes(env.client)
         yield env
-
-
-async def _until(check, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not reached in time")
 
 
 async def test_worker_killed_after_the_refund_still_refunds_once(
@@ -72,7 +62,7 @@ async def test_worker_killed_after_the_refund_still_refunds_once(
         async def died() -> bool:
             return doomed.poll() is not None
 
-        await _until(died)
+        await until(died)
         assert doomed.returncode == -9, "the worker should have been killed mid-activity"
         assert len(shop.refunds()) == 1  # the side effect happened before the death
     finally:
@@ -88,7 +78,7 @@ async def test_worker_killed_after_the_refund_still_refunds_once(
         async def customer_told() -> bool:
             return any("refunded" in m.body for m in shop.outbox("contact-order-90901"))
 
-        await _until(customer_told, seconds=120)
+        await until(customer_told, seconds=120)
         snap = await contact.query("snapshot", result_type=ContactSnapshot)
     refunds = shop.refunds()
     assert len(refunds) == 1

@@ -228,7 +228,11 @@ class SandboxShop:
     """OrderSystem, CarrierTracking, Payments, Fulfilment and Helpdesk over one database."""
 
     def __init__(
-        self, url: str = "sqlite://", *, clock_origin: datetime | None = None, clock_speed: float = 1.0
+        self,
+        url: str = "sqlite://",
+        *,
+        clock_origin: datetime | None = None,
+        clock_speed: float = 1.0,
     ) -> None:
         """``clock_speed`` > 1 makes the carriers' world run faster than the workflows' clock
         from ``clock_origin`` on: a demo whose timers are scaled by 1/N sees scans and search
