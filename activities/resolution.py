@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from desk.models import ExecutionResult, LineRef, Order
+from desk.models import Address, ExecutionResult, LineRef, Order
 from desk.ports import Fulfilment, OrderSystem, Payments
 
 
@@ -34,3 +34,11 @@ class ResolutionActivities:
     @activity.defn
     def cancel_order_lines(self, order_number: str, skus: list[str], key: str) -> Order:
         return self.orders.cancel_lines(order_number, skus, key)
+
+    @activity.defn
+    def create_return_label(self, order_number: str, lines: list[LineRef], key: str) -> str:
+        return self.fulfilment.create_return_label(order_number, lines, key)
+
+    @activity.defn
+    def update_order_address(self, order_number: str, address: Address, key: str) -> Order:
+        return self.orders.update_address(order_number, address, key)

@@ -155,6 +155,7 @@ class Understanding(BaseModel):
     thanks: bool = False
     dispute: bool = False
     has_image: bool = False
+    new_address: Address | None = None
     classifier_version: str = ""
 
 
@@ -305,6 +306,7 @@ class ProposedResolution(BaseModel):
     refund_shipping: float = 0.0
     service: str | None = None
     delivery_note: str | None = None
+    return_label: bool = False
     money_at_stake: float = 0.0
     rule: str = ""
     facts: dict[str, str] = Field(default_factory=dict)
@@ -361,6 +363,9 @@ class CarrierReading(BaseModel):
     expected_delivery: datetime | None = None
     tracking: str | None = None
     carrier: Carrier | None = None
+
+
+Understanding.model_rebuild()
 
 
 class ContactSnapshot(BaseModel):

@@ -89,6 +89,9 @@ class Fulfilment(Protocol):
     ) -> ExecutionResult:
         """One replacement order per key, shipped to the original order's address."""
 
+    def create_return_label(self, order_number: str, lines: list[LineRef], key: str) -> str:
+        """A prepaid return label for the lines; one per key. Returns the label number."""
+
 
 class Helpdesk(Protocol):
     def send_reply(self, contact_id: str, reply: Reply, key: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from desk.models import CarrierCase, CarrierReading, Order, ProposedResolution
+from desk.models import Address, CarrierCase, CarrierReading, Order, ProposedResolution
 
 
 def when(dt: datetime | None) -> str:
@@ -90,7 +90,9 @@ def misdelivered(order: Order, reading: CarrierReading, case: CarrierCase | None
     )
 
 
-def resolution_done(p: ProposedResolution, replacement: str | None) -> str:
+def resolution_done(
+    p: ProposedResolution, replacement: str | None, return_label: str | None = None
+) -> str:
     parts = []
     if p.reship_lines:
         items = ", ".join(f"{ln.qty} x {ln.name}" for ln in p.reship_lines)
@@ -102,7 +104,57 @@ def resolution_done(p: ProposedResolution, replacement: str | None) -> str:
         parts.append(f"we have refunded {p.refund_amount:.2f} to your original payment method")
     if not parts:
         return "Your case is resolved."
-    return "Good news: " + " and ".join(parts) + ". You'll get an email when it's on its way."
+    text = "Good news: " + " and ".join(parts) + "."
+    if return_label:
+        text += (
+            f" Please send the item you received back with the prepaid return label "
+            f"{return_label} (we've emailed it to you)."
+        )
+    elif p.facts.get("loss") == "wrong_item":
+        text += " No need to send the wrong item back: please keep it or donate it."
+    return text
+
+
+def photo_request(order: Order, reply_by: datetime) -> str:
+    return (
+        f"Sorry your order {order.number} arrived damaged. Could you reply with a photo of "
+        f"the damage (and the box, if you still have it) by {when(reply_by)}? As soon as we "
+        "have it we'll sort out a replacement or refund."
+    )
+
+
+def photo_reminder(order: Order, reply_by: datetime) -> str:
+    return (
+        f"A reminder about order {order.number}: we still need a photo of the damage to help. "
+        f"Please reply with one by {when(reply_by)}."
+    )
+
+
+def address_request(order: Order, reply_by: datetime) -> str:
+    return (
+        f"Happy to change the delivery address of order {order.number} before it ships. "
+        "Please reply with the full new address: street and number, city, postal code and "
+        f"country, by {when(reply_by)}."
+    )
+
+
+def address_reminder(order: Order, reply_by: datetime) -> str:
+    return (
+        f"A reminder: to change the address of order {order.number} we need the full new "
+        f"address (street, city, postal code, country). Please reply by {when(reply_by)}."
+    )
+
+
+def address_updated(order: Order, address: Address) -> str:
+    return f"Done: order {order.number} will ship to {address.one_line()}."
+
+
+def address_too_late(order: Order) -> str:
+    return (
+        f"Order {order.number} is already with the carrier, so we can no longer change its "
+        "address. You can ask the carrier to redirect it or hold it for pickup using the "
+        "tracking link in your shipping email."
+    )
 
 
 def weak_proof_search(order: Order, case: CarrierCase, followup: datetime | None) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 
 from desk.config import ConfigError, Settings, load_policy
@@ -63,7 +64,11 @@ def main(argv: list[str] | None = None) -> None:
         code = 2
     except KeyboardInterrupt:
         code = 130
-    sys.exit(code)
+    # The Temporal client's native runtime can abort the interpreter's teardown (seen as
+    # SIGABRT after a command had finished); everything is done and flushed by now.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 async def _dispatch(args: argparse.Namespace) -> int:

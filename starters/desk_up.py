@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from datetime import UTC, datetime
+from pathlib import Path
 
 from desk.config import PolicyConfig, Settings
 from desk.store.demo_shop import seed_demo_shop

@@ -46,6 +46,8 @@ def desk_activities(
         resolution.issue_refund,
         resolution.create_replacement,
         resolution.cancel_order_lines,
+        resolution.create_return_label,
+        resolution.update_order_address,
         replies.send_reply,
         routing.route_message,
     ]

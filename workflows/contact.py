@@ -56,13 +56,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from desk.policy.ship_by import add_business_days
     from desk.policy.supervisor_decisions import refusal
-    from workflows.contact_input import ContactInput
+    from workflows.contact_input import ContactInput, ContactMemory
 
 _QUICK = timedelta(seconds=30)
 _RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1), non_retryable_error_types=["NotFound", "Conflict"]
 )
 _HOLDING_REPLIES = 3  # a customer hears about a late specialist at most this often
+_PLAYBOOKS_ADDED = {Intent.wrong_item, Intent.damaged_item, Intent.change_address}
 _TOP_LEVEL = 3  # escalation levels: team, lead, manager
 
 
@@ -98,6 +99,10 @@ class ContactWorkflow:
         self.timeline: list[TimelineEntry] = []
         self.preference: str | None = None
         self._within_limit = False
+        self.return_label: str | None = None
+        self.sla_breaches = 0
+        self.reopened = False
+        self.runs = 1
 
     # ------------------------------------------------------------ signals and queries
 
@@ -168,6 +173,8 @@ class ContactWorkflow:
     async def run(self, input: ContactInput) -> ContactSnapshot:
         self.contact_id = input.contact_id
         self.cfg = input.policy
+        if input.memory is not None:
+            return await self._resume(input.memory)
         await workflow.wait_condition(lambda: bool(self.routed))
         first = self._take_message()
         assert first is not None
@@ -180,6 +187,79 @@ class ContactWorkflow:
                 ):
                     first = await self._verify_identity()
                 await self._handle(first)
+            except _Resolved:
+                pass
+            await self._reopen_window()
+        except _Finished:
+            pass
+        self._note("closed", f"contact finished: {self.state.value}, {self._res()}")
+        return self.snapshot()
+
+    # ------------------------------------------------------------ long life
+
+    _CARRIED = (
+        "state",
+        "routed",
+        "read_upto",
+        "customer",
+        "order",
+        "shipment",
+        "evidence",
+        "case",
+        "proposal",
+        "resolution",
+        "autonomous",
+        "escalation_reason",
+        "escalation_level",
+        "escalated_at",
+        "sla_breaches",
+        "decisions",
+        "pending_decision",
+        "refund_total",
+        "replacements",
+        "replies",
+        "decision_no",
+        "timeline",
+        "preference",
+        "return_label",
+        "reopened",
+        "runs",
+    )
+    _KEEP = 300  # messages and timeline entries carried into the next run
+
+    def _continue_as_new_if_long(self, stage: str) -> None:
+        """At a safe point, hand the contact to a fresh run before its history grows long."""
+        info = workflow.info()
+        length = info.get_current_history_length()
+        if not (info.is_continue_as_new_suggested() or length >= self.cfg.max_history_events):
+            return
+        self._note(
+            "continued", f"history at {length} events: continuing in a new run", rule="long_life"
+        )
+        dropped = max(0, len(self.routed) - self._KEEP)
+        memory = ContactMemory(
+            stage=stage,  # type: ignore[arg-type]
+            **{name: getattr(self, name) for name in self._CARRIED},
+        )
+        memory.routed = self.routed[dropped:]
+        memory.read_upto = max(0, self.read_upto - dropped)
+        memory.timeline = self.timeline[-self._KEEP :]
+        memory.runs = self.runs + 1
+        workflow.continue_as_new(
+            ContactInput(contact_id=self.contact_id, policy=self.cfg, memory=memory)
+        )
+
+    async def _resume(self, memory: ContactMemory) -> ContactSnapshot:
+        for name in self._CARRIED:
+            setattr(self, name, getattr(memory, name))
+        self._upsert()
+        self._note("resumed", f"run {self.runs} of this contact", rule="long_life")
+        try:
+            try:
+                if memory.stage == "escalated":
+                    await self._await_decision()
+                else:
+                    await self._human_owned()
             except _Resolved:
                 pass
             await self._reopen_window()
@@ -210,8 +290,13 @@ class ContactWorkflow:
             Intent.where_is_my_order: self._where_is_my_order,
             Intent.delivered_not_received: self._delivered_not_received,
             Intent.cancel_order: self._cancel_order,
+            Intent.wrong_item: self._wrong_item,
+            Intent.damaged_item: self._damaged_item,
+            Intent.change_address: self._change_address,
         }
         playbook = playbooks.get(u.intent)
+        if u.intent in _PLAYBOOKS_ADDED and not workflow.patched("wrong-damaged-address-playbooks"):
+            playbook = None  # a contact that escalated these before they were automated
         if playbook is None:
             await self._escalate(
                 EscalationReason.unclear_request,
@@ -508,13 +593,19 @@ class ContactWorkflow:
 
     # ------------------------------------------------------------ cancel_order
 
-    async def _cancel_order(self) -> None:
-        order, tier = self._order(), self._customer().tier
-        shipped_skus: set[str] = set()
+    async def _shipped_skus(self) -> set[str]:
+        """SKUs the carrier has accepted: a label alone is not shipped (it can be voided)."""
+        order = self._order()
+        shipped: set[str] = set()
         for shipment in order.shipments:
             trace = await self._trace_shipment(shipment)
             if any(e.status != ScanStatus.label_created for e in trace.events):
-                shipped_skus.update(shipment.skus or [ln.sku for ln in order.lines])
+                shipped.update(shipment.skus or [ln.sku for ln in order.lines])
+        return shipped
+
+    async def _cancel_order(self) -> None:
+        order, tier = self._order(), self._customer().tier
+        shipped_skus = await self._shipped_skus()
         open_lines = [ln for ln in order.lines if not ln.cancelled]
         unshipped = [ln for ln in open_lines if ln.sku not in shipped_skus]
         if not unshipped:
@@ -546,11 +637,147 @@ class ContactWorkflow:
         await self._reply(say.cancelled(order, refund, partial))
         await self._finish(ResolutionKind.cancelled, rule=proposal.rule)
 
+    # ------------------------------------------------------------ wrong_item, damaged_item
+
+    def _lines_named(self) -> list[str]:
+        """The order lines the customer's messages name (by SKU or a word of the product
+        name); none named means every line, as in a one-item order."""
+        text = " ".join(r.message.text.lower() for r in self.routed)
+        named = []
+        for ln in self._order().lines:
+            words = [w for w in ln.name.lower().replace(",", " ").split() if len(w) > 3]
+            if ln.sku.lower() in text or any(w in text for w in words):
+                named.append(ln.sku)
+        return named
+
+    async def _wrong_item(self) -> None:
+        customer, order = self._customer(), self._order()
+        claims = earlier_claims(customer.claims, self._now(), self.contact_id, self.cfg)
+        await self._record_claim(ClaimKind.wrong_item)
+        if claims >= self.cfg.repeat_claim_limit:
+            await self._escalate(
+                EscalationReason.fraud_review,
+                rule=f"wrong_item.1: {claims} earlier claims in "
+                f"{self.cfg.claim_window_days:.0f} days (limit {self.cfg.repeat_claim_limit})",
+            )
+            return
+        skus = self._lines_named()
+        value = sum(ln.total for ln in affected_lines(order, skus))
+        threshold = self.cfg.return_required_above[customer.tier]
+        returns = value > threshold
+        await self._reship_or_refund(
+            Loss.wrong_item,
+            rule=f"wrong_item.2: wrong item worth {value:.2f}; return label "
+            f"{'needed' if returns else 'not needed'} (threshold {threshold:.2f})",
+            skus=skus,
+            return_label=returns,
+        )
+
+    async def _damaged_item(self) -> None:
+        order = self._order()
+        await self._record_claim(ClaimKind.damaged_item)
+        if not any(r.understanding.has_image for r in self.routed):
+            for attempt in range(2):
+                reply_by = self._now() + timedelta(hours=self.cfg.customer_reply_hours)
+                ask = say.photo_request if attempt == 0 else say.photo_reminder
+                await self._reply(ask(order, reply_by))
+                self._set_state(ContactState.awaiting_customer)
+                msg = await self._wait_message(
+                    lambda r: (
+                        r.understanding.has_image
+                        or r.understanding.wants_human
+                        or r.understanding.sensitive
+                    ),
+                    self.cfg.hours(self.cfg.customer_reply_hours),
+                    "wait for a photo of the damage",
+                )
+                if msg is None:
+                    continue
+                if await self._hand_over_if_asked(msg):
+                    return
+                break
+            else:
+                await self._finish(
+                    ResolutionKind.no_response, rule="damaged_item.1: no photo after a reminder"
+                )
+        self._set_state(ContactState.investigating)
+        await self._reship_or_refund(
+            Loss.damaged, rule="damaged_item.2: photo received", skus=self._lines_named()
+        )
+
+    # ------------------------------------------------------------ change_address
+
+    async def _change_address(self) -> None:
+        order = self._order()
+        if await self._shipped_skus():
+            await self._reply(say.address_too_late(order))
+            await self._finish(
+                ResolutionKind.info_only, rule="change_address.2: shipped; carrier redirect"
+            )
+        address = next(
+            (
+                r.understanding.new_address
+                for r in reversed(self.routed)
+                if r.understanding.new_address
+            ),
+            None,
+        )
+        for attempt in range(2):
+            if address is not None:
+                break
+            reply_by = self._now() + timedelta(hours=self.cfg.customer_reply_hours)
+            ask = say.address_request if attempt == 0 else say.address_reminder
+            await self._reply(ask(order, reply_by))
+            self._set_state(ContactState.awaiting_customer)
+            msg = await self._wait_message(
+                lambda r: (
+                    r.understanding.new_address is not None
+                    or r.understanding.wants_human
+                    or r.understanding.sensitive
+                ),
+                self.cfg.hours(self.cfg.customer_reply_hours),
+                "wait for the new address",
+            )
+            if msg is not None:
+                if await self._hand_over_if_asked(msg):
+                    return
+                address = msg.understanding.new_address
+        if address is None:
+            await self._finish(
+                ResolutionKind.no_response, rule="change_address.1: no usable address given"
+            )
+        assert address is not None
+        if not address.country:
+            # A customer moving within the country rarely writes it; the order's applies.
+            address = address.model_copy(update={"country": order.address.country})
+        self._set_state(ContactState.investigating)
+        self.decision_no += 1
+        try:
+            self.order = await workflow.execute_activity_method(
+                ResolutionActivities.update_order_address,
+                args=[order.number, address, f"{self.contact_id}:d{self.decision_no}:address"],
+                start_to_close_timeout=_QUICK,
+                retry_policy=_RETRY,
+                summary="update the shipping address",
+            )
+        except ActivityError as err:
+            self._note("address", f"address not changed: {err.cause}", rule="change_address")
+            await self._reply(say.address_too_late(order))
+            await self._finish(
+                ResolutionKind.info_only, rule="change_address.2: shipped before the change"
+            )
+        await self._reply(say.address_updated(self._order(), address))
+        await self._finish(
+            ResolutionKind.address_updated,
+            rule=f"change_address.1: not shipped; new address {address.one_line()}",
+        )
+
     # ------------------------------------------------------------ reship or refund
 
-    async def _plan(self, loss: Loss) -> ProposedResolution:
+    async def _plan(self, loss: Loss, skus: list[str] | None = None) -> ProposedResolution:
         order = self._order()
-        skus = self.shipment.skus if self.shipment and self.shipment.skus else None
+        if skus is None:
+            skus = self.shipment.skus if self.shipment and self.shipment.skus else None
         lines = affected_lines(order, skus)
         stock = await workflow.execute_activity_method(
             LookupActivities.check_stock,
@@ -574,8 +801,12 @@ class ContactWorkflow:
         self._within_limit = plan.within_limit
         return plan.proposal
 
-    async def _reship_or_refund(self, loss: Loss, rule: str) -> None:
-        proposal = await self._plan(loss)
+    async def _reship_or_refund(
+        self, loss: Loss, rule: str, skus: list[str] | None = None, return_label: bool = False
+    ) -> None:
+        proposal = await self._plan(loss, skus)
+        if return_label:
+            proposal = proposal.model_copy(update={"return_label": True})
         facts = ", ".join(f"{k}={v}" for k, v in proposal.facts.items())
         if not self._within_limit:
             await self._escalate(
@@ -587,7 +818,7 @@ class ContactWorkflow:
             return
         self._note("decision", f"{proposal.kind.value}: {proposal.rule} ({facts})", rule=rule)
         result_replacement = await self._execute(proposal)
-        await self._reply(say.resolution_done(proposal, result_replacement))
+        await self._reply(say.resolution_done(proposal, result_replacement, self.return_label))
         await self._finish(proposal.kind, rule=f"{rule}; {proposal.rule}")
 
     async def _execute(self, proposal: ProposedResolution) -> str | None:
@@ -621,6 +852,16 @@ class ContactWorkflow:
             replacement = result.replacement_order
             if replacement:
                 self.replacements.append(replacement)
+        if proposal.return_label:
+            lines = proposal.reship_lines + proposal.refund_lines
+            label = await workflow.execute_activity_method(
+                ResolutionActivities.create_return_label,
+                args=[order.number, lines, f"{key}:return"],
+                start_to_close_timeout=_QUICK,
+                retry_policy=_RETRY,
+                summary="create a return label",
+            )
+            self.return_label = label
         if proposal.refund_amount > 0:
             result = await workflow.execute_activity_method(
                 ResolutionActivities.issue_refund,
@@ -657,7 +898,12 @@ class ContactWorkflow:
         self._note("escalated", f"{reason.value}{what}", rule=rule)
         sla_hours = self.cfg.escalation_sla_hours[tier]
         await self._reply(say.escalated(self._now() + timedelta(hours=sla_hours)))
-        breaches = 0
+        self.sla_breaches = 0
+        await self._await_decision()
+
+    async def _await_decision(self) -> None:
+        tier = self.customer.tier if self.customer else Tier.standard
+        sla_hours = self.cfg.escalation_sla_hours[tier]
         while self.pending_decision is None:
             # Past the top level, reminders slow to daily: the contact may wait on a person
             # for weeks, and its history must not fill with timers.
@@ -669,17 +915,18 @@ class ContactWorkflow:
                     timeout_summary=f"escalation SLA {wait_hours:g}h ({tier.value})",
                 )
             except TimeoutError:
-                breaches += 1
+                self.sla_breaches += 1
                 self.escalation_level = min(self.escalation_level + 1, _TOP_LEVEL)
                 self._upsert()
                 self._note(
                     "sla_breached",
-                    f"no decision for {breaches} SLA period(s): "
+                    f"no decision for {self.sla_breaches} SLA period(s): "
                     f"supervisors reminded, level {self.escalation_level}",
                     rule="escalation.4",
                 )
-                if breaches <= _HOLDING_REPLIES:
+                if self.sla_breaches <= _HOLDING_REPLIES:
                     await self._reply(say.holding(self._now() + timedelta(hours=wait_hours)))
+                self._continue_as_new_if_long("escalated")
         await self._apply_decision()
 
     async def _apply_decision(self) -> None:
@@ -703,18 +950,8 @@ class ContactWorkflow:
         if decision.action == SupervisorAction.take_over:
             self._set_state(ContactState.human_owned)
             await self._reply(say.human_taking_over())
-            await workflow.wait_condition(lambda: self.pending_decision is not None)
-            closing = self.pending_decision
-            assert closing is not None
-            self.pending_decision = None
-            self.decisions.append(closing)
-            self.resolution = closing.resolution
-            self.autonomous = False
-            self._set_state(ContactState.closed)
-            self._note(
-                "closed_by_human", closing.note, by=closing.by, rule="escalation.3 take_over"
-            )
-            raise _Finished
+            await self._human_owned()
+
         if decision.action == SupervisorAction.approve:
             proposal = self.proposal
         else:
@@ -735,18 +972,44 @@ class ContactWorkflow:
             ResolutionKind.cancelled,
         ):
             replacement = await self._execute(proposal)
-            await self._reply(say.resolution_done(proposal, replacement))
+            await self._reply(say.resolution_done(proposal, replacement, self.return_label))
         await self._finish(
             proposal.kind,
             autonomous=False,
             rule=f"escalation.3 {decision.action.value} by {decision.by}",
         )
 
+    async def _human_owned(self) -> NoReturn:
+        """A person owns the contact: record messages, act on nothing, until they close it."""
+        if workflow.patched("human-owned-daily-history-check"):
+            while True:
+                try:
+                    await workflow.wait_condition(
+                        lambda: self.pending_decision is not None,
+                        timeout=self.cfg.hours(24),
+                        timeout_summary="owned by a person (daily history check)",
+                    )
+                    break
+                except TimeoutError:
+                    self._continue_as_new_if_long("human_owned")
+        else:
+            await workflow.wait_condition(lambda: self.pending_decision is not None)
+        closing = self.pending_decision
+        assert closing is not None
+        self.pending_decision = None
+        self.decisions.append(closing)
+        self.resolution = closing.resolution
+        self.autonomous = False
+        self._set_state(ContactState.closed)
+        self._note("closed_by_human", closing.note, by=closing.by, rule="escalation.3 take_over")
+        raise _Finished
+
     # ------------------------------------------------------------ after resolution
 
     async def _reopen_window(self) -> None:
-        if self.state != ContactState.resolved:
+        if self.state != ContactState.resolved or self.reopened:
             return
+        self.reopened = True
         ends = self._now() + self.cfg.hours(self.cfg.reopen_hours)
         while self._now() < ends:
             msg = await self._wait_message(lambda r: True, ends - self._now(), "reopen window")

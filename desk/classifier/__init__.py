@@ -11,8 +11,11 @@ Temporal activity or anywhere else.
 
 from __future__ import annotations
 
-from desk.models import Attachment, Understanding
+import re
 
+from desk.models import Attachment, Intent, Understanding
+
+from .address import extract_address
 from .clean import is_reply_subject, normalise, strip_quoted, strip_reply_prefix
 from .extract import Features, extract
 from .rules import decide, score_intents
@@ -36,6 +39,9 @@ def _clip(t: str) -> str:
     return f"{t[:_HEAD]} . {t[-_TAIL:]}"
 
 
+_SEND_THERE = re.compile(r"\b(?:ship|send|deliver|redirect|forward)\w*\b.{0,80}\bto\b")
+
+
 def classify(
     text: str,
     subject: str | None = None,
@@ -56,6 +62,10 @@ def classify(
     f = extract(id_source, t, list(attachments or []))
     scores = score_intents(t)
     intent, confidence = decide(t, scores)
+    new_address = extract_address(body)
+    if new_address is not None and intent == Intent.other and _SEND_THERE.search(t):
+        # "ship it to <a full address>" is a change of address even without the word.
+        intent, confidence = Intent.change_address, 0.8
 
     raises_problem = (
         max(scores.values()) >= _PROBLEM_SCORE
@@ -78,5 +88,6 @@ def classify(
         thanks=f.thanks_phrase and not raises_problem,
         dispute=f.dispute,
         has_image=f.has_image,
+        new_address=new_address,
         classifier_version=CLASSIFIER_VERSION,
     )

@@ -61,6 +61,7 @@ from desk.store.tables import (
     OutboxRow,
     RefundRow,
     ReplacementOrderRow,
+    ReturnLabelRow,
     ScanEventRow,
     ShipmentRow,
     as_utc,
@@ -455,6 +456,31 @@ class SandboxShop:
         return self._once(existing, create)
 
     # ------------------------------------------------------------ Fulfilment
+
+    def create_return_label(self, order_number: str, lines: list[LineRef], key: str) -> str:
+        def existing(session: Session) -> str | None:
+            row = session.scalars(select(ReturnLabelRow).where(ReturnLabelRow.key == key)).first()
+            return row.label_number if row is not None else None
+
+        def create(session: Session) -> str:
+            order = self._order_row(session, order_number)
+            digest = hashlib.sha256(key.encode()).hexdigest()[:10].upper()
+            row = ReturnLabelRow(
+                key=key,
+                label_number=f"RMA-{order.number}-{digest}",
+                order_number=order.number,
+                lines=[line.model_dump() for line in lines],
+                created_at=_now(),
+            )
+            session.add(row)
+            session.flush()
+            return row.label_number
+
+        return self._once(existing, create)
+
+    def return_labels(self) -> list[str]:
+        with self.unit_of_work() as session:
+            return list(session.scalars(select(ReturnLabelRow.label_number)))
 
     def create_replacement(
         self,

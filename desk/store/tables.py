@@ -244,6 +244,17 @@ class RefundRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ReturnLabelRow(Base):
+    __tablename__ = "return_labels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    label_number: Mapped[str] = mapped_column(String(80), unique=True)
+    order_number: Mapped[str] = mapped_column(ForeignKey("orders.number"), index=True)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ReplacementOrderRow(AddressColumns, Base):
     __tablename__ = "replacement_orders"
 

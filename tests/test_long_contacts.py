@@ -1,0 +1,167 @@
+"""Long-lived contacts: when history grows while a person is involved, the contact
+continues as new and loses nothing — state, messages, proposal, pending decisions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from desk.binaries import find_binary
+from desk.config import PolicyConfig
+from desk.models import (
+    Channel,
+    ContactSnapshot,
+    ContactState,
+    InboundMessage,
+    ResolutionKind,
+    RoutedMessage,
+    SupervisorAction,
+    SupervisorDecision,
+)
+from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
+from desk.scenario_format import load_scenario
+from desk.store.sandbox import SandboxShop
+from desk.store.scenario_loader import load_scenario_into
+from desk.temporal_client import register_search_attributes
+from tests.waiting import until
+from workers.worker import build_worker
+
+ROOT = Path(__file__).resolve().parents[1]
+TASK_QUEUE = "long"
+CONTACT = "contact-order-91301"
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[tuple[WorkflowEnvironment, SandboxShop]]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=find_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    shop = SandboxShop(f"sqlite:///{tmp_path / 'shop.db'}")
+    shop.create_all()
+    async with env:
+        await register_search_attributes(env.client)
+        scenario = load_scenario(ROOT / "scenarios" / "human-requested.yaml")
+        load_scenario_into(shop, scenario, await env.get_current_time())
+        policy = PolicyConfig(max_history_events=200)
+        async with build_worker(env.client, shop, TASK_QUEUE, policy):
+            yield env, shop
+    shop.close()
+
+
+async def _say(env: WorkflowEnvironment, n: int, text: str) -> None:
+    message = InboundMessage(
+        message_id=f"long-{n}", channel=Channel.email, sender="oli@example.com", text=text
+    )
+    wid = intake_workflow_id(message)
+    await env.client.start_workflow(INTAKE_WORKFLOW, message, id=wid, task_queue=TASK_QUEUE)
+
+    async def routed() -> bool:
+        return (await env.client.get_workflow_handle(wid).describe()).close_time is not None
+
+    await until(routed)
+    await env.client.get_workflow_handle(wid, result_type=RoutedMessage).result()
+
+
+async def _snap(env: WorkflowEnvironment) -> ContactSnapshot:
+    handle = env.client.get_workflow_handle(CONTACT)
+    return await handle.query("snapshot", result_type=ContactSnapshot)
+
+
+async def _state_is(env: WorkflowEnvironment, state: ContactState) -> None:
+    async def reached() -> bool:
+        try:
+            return (await _snap(env)).state == state
+        except Exception:
+            return False
+
+    await until(reached)
+
+
+async def _first_run_continued(env: WorkflowEnvironment, first_run: str) -> bool:
+    history = await env.client.get_workflow_handle(CONTACT, run_id=first_run).fetch_history()
+    return history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+
+
+async def _chatty_escalated_contact(env: WorkflowEnvironment) -> tuple[str, int]:
+    await _say(env, 0, "Order 91301 says delivered but it is not here. I want a real person.")
+    await _state_is(env, ContactState.escalated)
+    first_run = (await env.client.get_workflow_handle(CONTACT).describe()).run_id
+    assert first_run
+    count = 60
+    for n in range(1, count + 1):
+        await _say(env, n, f"any news? message {n}")
+    return first_run, count + 1
+
+
+async def test_escalated_contact_continues_as_new_and_keeps_everything(desk: Any) -> None:
+    env, shop = desk
+    first_run, messages = await _chatty_escalated_contact(env)
+    await env.sleep(timedelta(hours=5))  # one vip SLA period: the safe point
+
+    async def continued() -> bool:
+        return await _first_run_continued(env, first_run)
+
+    await until(continued)
+    snap = await _snap(env)
+    assert snap.state == ContactState.escalated
+    assert snap.escalation_reason and snap.escalation_reason.value == "customer_requested_human"
+    assert len(snap.messages) == messages
+    assert snap.escalation_level == 2
+    assert [e.kind for e in snap.timeline if e.kind in ("continued", "resumed")] == [
+        "continued",
+        "resumed",
+    ]
+
+    decision = SupervisorDecision(
+        action=SupervisorAction.override,
+        by="sam@shop.example",
+        note="goodwill",
+        resolution=ResolutionKind.refund,
+        amount=30,
+    )
+    await env.client.get_workflow_handle(CONTACT).signal("supervisor_decision", decision)
+    await _state_is(env, ContactState.resolved)
+    snap = await _snap(env)
+    assert snap.resolution == ResolutionKind.refund and snap.autonomous is False
+    assert shop.refund_total(["91301"]) == 30.0
+    # Replies keep counting across runs, so reply keys never repeat.
+    assert len(shop.outbox(CONTACT)) == snap.replies_sent
+
+
+async def test_contact_owned_by_a_person_continues_as_new_until_closed(desk: Any) -> None:
+    env, shop = desk
+    await _say(env, 0, "Order 91301 says delivered but it is not here. I want a real person.")
+    await _state_is(env, ContactState.escalated)
+    handle = env.client.get_workflow_handle(CONTACT)
+    await handle.signal(
+        "supervisor_decision", SupervisorDecision(action=SupervisorAction.take_over, by="kim")
+    )
+    await _state_is(env, ContactState.human_owned)
+    first_run = (await handle.describe()).run_id
+    assert first_run
+    for n in range(1, 61):
+        await _say(env, n, f"hello? {n}")
+    await env.sleep(timedelta(days=1, hours=1))
+
+    async def continued() -> bool:
+        return await _first_run_continued(env, first_run)
+
+    await until(continued)
+    assert (await _snap(env)).state == ContactState.human_owned
+    await handle.signal(
+        "supervisor_decision",
+        SupervisorDecision(action=SupervisorAction.close, by="kim", note="sorted by phone"),
+    )
+    await _state_is(env, ContactState.closed)
+    snap = await _snap(env)
+    assert len(snap.messages) == 61
+    assert snap.decisions[-1].note == "sorted by phone"
+    assert shop.refund_total() == 0
