@@ -1,9 +1,9 @@
 """Determinism: recorded contact histories must keep replaying on the current code.
 
-tests/histories/ holds histories recorded from the scenarios (``desk scenario run ...
---histories tests/histories``). A change that makes the contact workflow take a different
-path for an old history fails here: such a change needs ``workflow.patched`` (see
-docs/policy.md) before it can ship under running contacts.
+tests/histories/<version>/ holds histories recorded from the scenarios, one folder per
+recording (``desk scenario run ... --histories tests/histories/vN``). A change that makes
+the contact workflow take a different path for an old history fails here: such a change
+needs ``workflow.patched`` (see docs/policy.md) before it can ship under running contacts.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from temporalio.worker import Replayer
 
 from workers.worker import WORKFLOWS
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*/*.json"))
 
 
 def test_recorded_histories_exist() -> None:

@@ -436,6 +436,7 @@ class ContactWorkflow:
         customer, order = self._customer(), self._order()
         claims = earlier_claims(customer.claims, self._now(), self.contact_id, self.cfg)
         await self._record_claim(ClaimKind.delivered_not_received)
+        self._note_fraud_gate(claims, "dnr.1")
         if claims >= self.cfg.repeat_claim_limit:
             await self._escalate(
                 EscalationReason.fraud_review,
@@ -639,6 +640,16 @@ class ContactWorkflow:
 
     # ------------------------------------------------------------ wrong_item, damaged_item
 
+    def _note_fraud_gate(self, claims: int, rule: str) -> None:
+        limit = self.cfg.repeat_claim_limit
+        verdict = "fraud review" if claims >= limit else "passes"
+        self._note(
+            "fraud_gate",
+            f"{claims} earlier not-received / wrong-item claims in "
+            f"{self.cfg.claim_window_days:.0f} days (limit {limit}): {verdict}",
+            rule=rule,
+        )
+
     def _lines_named(self) -> list[str]:
         """The order lines the customer's messages name (by SKU or a word of the product
         name); none named means every line, as in a one-item order."""
@@ -654,6 +665,7 @@ class ContactWorkflow:
         customer, order = self._customer(), self._order()
         claims = earlier_claims(customer.claims, self._now(), self.contact_id, self.cfg)
         await self._record_claim(ClaimKind.wrong_item)
+        self._note_fraud_gate(claims, "wrong_item.1")
         if claims >= self.cfg.repeat_claim_limit:
             await self._escalate(
                 EscalationReason.fraud_review,
