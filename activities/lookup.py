@@ -37,7 +37,7 @@ class LookupActivities:
                 owner = self.orders.find_customer(owner_email or "")
                 return SenderMatch(customer=owner, order=order, verified=True)
             return SenderMatch(
-                customer=None, order=None, verified=False, problem="order_not_theirs"
+                verified=False, problem="order_not_theirs", claimed_order=order.number
             )
         if customer is None:
             return SenderMatch(problem="unknown_sender")

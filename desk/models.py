@@ -271,6 +271,9 @@ class SenderMatch(BaseModel):
     problem: Literal["unknown_sender", "order_not_theirs", "unknown_order", "no_order"] | None = (
         None
     )
+    # The existing order an unverified sender named: routes the message to that order's
+    # contact (one contact per order) without giving the sender any of its details.
+    claimed_order: str | None = None
 
 
 class RoutedMessage(BaseModel):

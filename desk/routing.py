@@ -27,9 +27,12 @@ def intake_workflow_id(message: InboundMessage) -> str:
 
 
 def contact_id_for(match: SenderMatch, sender: str) -> str:
-    """Order first, then customer; an unmatched sender gets a contact of their own."""
+    """Order first (also for an unverified sender naming an existing order: one contact per
+    order), then customer; an unmatched sender gets a contact of their own."""
     if match.verified and match.order is not None:
         return f"contact-order-{_safe(match.order.number)}"
+    if match.claimed_order is not None:
+        return f"contact-order-{_safe(match.claimed_order)}"
     if match.customer is not None:
         return f"contact-customer-{_safe(match.customer.id)}"
     digest = hashlib.sha256(sender.strip().lower().encode()).hexdigest()[:16]

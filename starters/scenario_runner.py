@@ -179,6 +179,9 @@ def _outcome(scenario: Scenario, snaps: list[ContactSnapshot], shop: SandboxShop
         "carrier_search": {"filed": bool(cases), "case": cases[0].case_number if cases else None},
         "refund_total": round(shop.refund_total(numbers or None), 2),
         "replacement_orders": shop.replacement_count(numbers or None),
+        # Beyond SCHEMA.md's fields: what a reship and a return looked like.
+        "reship_services": [r.service for r in shop.replacements(numbers or None)],
+        "return_labels": len(shop.return_labels(numbers or None)),
         "replies": sum(s.replies_sent for s in snaps),
         "contacts": len(snaps),
     }

@@ -234,6 +234,12 @@ def test_customer_preference_wins() -> None:
     assert plan(order(TEE), {"TEE": 5}, preference="refund").proposal.kind == ResolutionKind.refund
 
 
+def test_a_stated_preference_comes_before_the_already_reshipped_rule() -> None:
+    p = plan(order(TEE, prior_reships=1), {"TEE": 5}, preference="reship")
+    assert p.proposal.kind == ResolutionKind.reship
+    assert "reship_or_refund.1" in p.proposal.rule
+
+
 def test_second_loss_of_a_reshipped_order_refunds() -> None:
     p = plan(order(TEE, prior_reships=1), {"TEE": 5})
     assert p.proposal.kind == ResolutionKind.refund
@@ -290,3 +296,16 @@ def test_policy_config_names_the_bad_field(tmp_path) -> None:
 
 def test_timers_scale_for_demos() -> None:
     assert PolicyConfig(time_scale=0.5).hours(48) == timedelta(hours=24)
+
+
+def test_a_bad_policy_setting_stops_the_desk_at_start_with_the_field_named() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    desk = str(Path(sys.executable).parent / "desk")
+    env = {**os.environ, "DESK_POLICY_GPS_MATCH_M": "-5"}
+    run = subprocess.run([desk, "worker"], capture_output=True, text=True, timeout=60, env=env)
+    assert run.returncode == 2
+    assert "gps_match_m" in run.stderr

@@ -104,3 +104,20 @@ def test_cli_with_no_scenarios_says_so(tmp_path: Path) -> None:
     )
     assert run.returncode == 2
     assert "no scenario files" in run.stderr
+
+
+async def test_vip_reship_goes_by_the_fastest_service() -> None:
+    result = await run_scenario(ROOT / "scenarios" / "p3-wismo-vip-lost-fastest.yaml")
+    assert result["ok"], result
+    assert result["reship_services"] == ["express"]
+
+
+async def test_return_label_only_above_the_tiers_threshold(tmp_path: Path) -> None:
+    below = await run_scenario(ROOT / "scenarios" / "p3-wrong-item-reship.yaml")
+    assert below["ok"], below
+    assert below["return_labels"] == 0  # 42.00 is under the standard threshold of 50
+    text = (ROOT / "scenarios" / "p3-wrong-item-reship.yaml").read_text()
+    above = _write(tmp_path, "above.yaml", text.replace("unit_price: 42.00", "unit_price: 62.00"))
+    result = await run_scenario(above)
+    assert result["replacement_orders"] == 1
+    assert result["return_labels"] == 1

@@ -112,7 +112,7 @@ class ContactWorkflow:
             return  # a retried route or webhook: already recorded
         self.routed.append(routed)
         u = routed.understanding
-        if u.preference:
+        if u.preference and routed.match.verified:
             self.preference = u.preference
         self._note(
             "message",
@@ -1082,6 +1082,10 @@ class ContactWorkflow:
         deadline = self._now() + timeout
         while True:
             while (msg := self._take_message()) is not None:
+                # Once the contact belongs to a verified order, a message from anyone else
+                # is recorded but never acted on ("found it" from a stranger closes nothing).
+                if self.order is not None and not msg.match.verified:
+                    continue
                 if wanted(msg):
                     return msg
             remaining = deadline - self._now()
@@ -1097,7 +1101,9 @@ class ContactWorkflow:
                 return None
 
     async def _reply(self, body: str) -> None:
-        last = self.routed[-1].message
+        # Replies go to the customer, never to an unverified sender who wrote about the order.
+        verified = [r.message for r in self.routed if r.match.verified]
+        last = verified[-1] if verified and self.order is not None else self.routed[-1].message
         self.replies += 1
         reply = Reply(
             channel=last.channel,

@@ -78,6 +78,8 @@ _WISMO = intent_rules(
             0.88,
         ),
         cue(r"\bwhere(?:'s| is| are) (?:it|they|them|that)\b", 0.65),
+        # No determiner: "Where is order 630404?", "tell me where order 630505 is".
+        cue(r"\bwhere(?:'s| is| are)? (?:order|package|parcel|shipment|delivery|#?\d{4,})\b", 0.88),
         cue(
             r"\bwhen (?:will|would|should|does|do|is|can|am|are)\b(?: [#\w'-]+){0,4}? "
             r"(?:arrive|arriving|come|coming|get here|be here|be delivered|deliver|delivered|"

@@ -59,16 +59,18 @@ def plan_reship_or_refund(
 
     reship: list[LineRef]
     refund: list[LineRef]
+    # Rule order is POLICY.md's: the customer's stated preference (1) comes before the
+    # already-reshipped rule (2), which comes before stock (3).
     if preference == "refund":
         reship, refund, rule = [], lines, "reship_or_refund.1: customer asked for a refund"
+    elif preference == "reship":
+        reship, refund = in_stock, out_of_stock
+        rule = "reship_or_refund.1: customer asked for a replacement (in-stock lines)"
     elif already_reshipped:
         reship, refund = [], lines
         rule = (
             f"reship_or_refund.2: order already reshipped {order.prior_reships}x for a lost parcel"
         )
-    elif preference == "reship":
-        reship, refund = in_stock, out_of_stock
-        rule = "reship_or_refund.1: customer asked for a replacement (in-stock lines)"
     else:
         reship, refund = in_stock, out_of_stock
         rule = "reship_or_refund.3: reship what is in stock, refund the rest"

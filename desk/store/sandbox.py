@@ -478,9 +478,12 @@ class SandboxShop:
 
         return self._once(existing, create)
 
-    def return_labels(self) -> list[str]:
+    def return_labels(self, order_numbers: list[str] | None = None) -> list[str]:
+        query = select(ReturnLabelRow.label_number)
+        if order_numbers is not None:
+            query = query.where(ReturnLabelRow.order_number.in_(order_numbers))
         with self.unit_of_work() as session:
-            return list(session.scalars(select(ReturnLabelRow.label_number)))
+            return list(session.scalars(query))
 
     def create_replacement(
         self,
