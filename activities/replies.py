@@ -15,3 +15,7 @@ class ReplyActivities:
     @activity.defn
     def send_reply(self, contact_id: str, reply: Reply, key: str) -> str:
         return self.helpdesk.send_reply(contact_id, reply, key)
+
+    @activity.defn
+    def alert_supervisors(self, contact_id: str, text: str, level: int, key: str) -> str:
+        return self.helpdesk.alert_supervisors(contact_id, text, level, key)

@@ -96,3 +96,6 @@ class Fulfilment(Protocol):
 class Helpdesk(Protocol):
     def send_reply(self, contact_id: str, reply: Reply, key: str) -> str:
         """Send on the customer's channel; one message per key. Returns the outbox id."""
+
+    def alert_supervisors(self, contact_id: str, text: str, level: int, key: str) -> str:
+        """Put an escalation or an SLA reminder in front of the supervisors; one per key."""

@@ -125,6 +125,7 @@ def report(snaps: list[ContactSnapshot], shop: SandboxShop) -> str:
         f"refunds: {len(refunds)} totalling {sum(r.amount for r in refunds):.2f}",
         f"carrier cases filed: {len(shop.carrier_cases())}",
         f"replies sent: {len(shop.outbox())}",
+        f"supervisor alerts (new escalations and SLA reminders): {len(shop.supervisor_alerts())}",
     ]
     return "\n".join(lines)
 

@@ -119,6 +119,9 @@ async def test_escalated_contact_continues_as_new_and_keeps_everything(desk: Any
         "continued",
         "resumed",
     ]
+    alerts = shop.supervisor_alerts(CONTACT)
+    assert alerts[0][0] == 1 and alerts[0][1].startswith("new escalation: customer_requested")
+    assert alerts[1][0] == 2 and alerts[1][1].startswith("reminder: no decision for 1 SLA")
 
     decision = SupervisorDecision(
         action=SupervisorAction.override,

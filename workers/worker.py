@@ -49,6 +49,7 @@ def desk_activities(
         resolution.create_return_label,
         resolution.update_order_address,
         replies.send_reply,
+        replies.alert_supervisors,
         routing.route_message,
     ]
 

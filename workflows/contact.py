@@ -101,6 +101,7 @@ class ContactWorkflow:
         self._within_limit = False
         self.return_label: str | None = None
         self.sla_breaches = 0
+        self.alerts = 0
         self.reopened = False
         self.runs = 1
 
@@ -224,6 +225,7 @@ class ContactWorkflow:
         "return_label",
         "reopened",
         "runs",
+        "alerts",
     )
     _KEEP = 300  # messages and timeline entries carried into the next run
 
@@ -909,6 +911,7 @@ class ContactWorkflow:
         )
         self._note("escalated", f"{reason.value}{what}", rule=rule)
         sla_hours = self.cfg.escalation_sla_hours[tier]
+        await self._alert_supervisors(f"new escalation: {reason.value}{what}")
         await self._reply(say.escalated(self._now() + timedelta(hours=sla_hours)))
         self.sla_breaches = 0
         await self._await_decision()
@@ -935,6 +938,10 @@ class ContactWorkflow:
                     f"no decision for {self.sla_breaches} SLA period(s): "
                     f"supervisors reminded, level {self.escalation_level}",
                     rule="escalation.4",
+                )
+                await self._alert_supervisors(
+                    f"reminder: no decision for {self.sla_breaches} SLA period(s) "
+                    f"({wait_hours:g}h each), escalation level {self.escalation_level}"
                 )
                 if self.sla_breaches <= _HOLDING_REPLIES:
                     await self._reply(say.holding(self._now() + timedelta(hours=wait_hours)))
@@ -1119,6 +1126,24 @@ class ContactWorkflow:
             summary=f"reply on {last.channel.value}",
         )
         self._note("reply", body)
+
+    async def _alert_supervisors(self, text: str) -> None:
+        # Contacts escalated before supervisors were alerted replay without the alerts.
+        if not workflow.patched("supervisor-alerts"):
+            return
+        self.alerts += 1
+        await workflow.execute_activity_method(
+            ReplyActivities.alert_supervisors,
+            args=[
+                self.contact_id,
+                text,
+                self.escalation_level,
+                f"{self.contact_id}:a{self.alerts}",
+            ],
+            start_to_close_timeout=_QUICK,
+            retry_policy=_RETRY,
+            summary=f"alert supervisors (level {self.escalation_level})",
+        )
 
     async def _trace_shipment(self, shipment: Shipment) -> Shipment:
         result = await workflow.execute_activity_method(

@@ -55,6 +55,7 @@ class ContactMemory(BaseModel):
     preference: str | None = None
     return_label: str | None = None
     reopened: bool = False
+    alerts: int = 0
     runs: int = 1
 
 

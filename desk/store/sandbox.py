@@ -64,6 +64,7 @@ from desk.store.tables import (
     ReturnLabelRow,
     ScanEventRow,
     ShipmentRow,
+    SupervisorAlertRow,
     as_utc,
 )
 
@@ -547,6 +548,31 @@ class SandboxShop:
             return _outbox_id(row)
 
         return self._once(existing, create)
+
+    def alert_supervisors(self, contact_id: str, text: str, level: int, key: str) -> str:
+        def existing(session: Session) -> str | None:
+            row = session.scalars(
+                select(SupervisorAlertRow).where(SupervisorAlertRow.key == key)
+            ).first()
+            return f"alert-{row.id}" if row is not None else None
+
+        def create(session: Session) -> str:
+            row = SupervisorAlertRow(
+                key=key, contact_id=contact_id, level=level, text=text, created_at=_now()
+            )
+            session.add(row)
+            session.flush()
+            return f"alert-{row.id}"
+
+        return self._once(existing, create)
+
+    def supervisor_alerts(self, contact_id: str | None = None) -> list[tuple[int, str]]:
+        """(level, text) of each alert, oldest first."""
+        query = select(SupervisorAlertRow).order_by(SupervisorAlertRow.id)
+        if contact_id is not None:
+            query = query.where(SupervisorAlertRow.contact_id == contact_id)
+        with self.unit_of_work() as session:
+            return [(row.level, row.text) for row in session.scalars(query)]
 
     # ------------------------------------------------------------ read-outs
 

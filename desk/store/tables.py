@@ -281,6 +281,19 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class SupervisorAlertRow(Base):
+    """A new escalation or an SLA reminder for the supervisors' queue."""
+
+    __tablename__ = "supervisor_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    contact_id: Mapped[str] = mapped_column(String(200), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class OrderChangeRow(Base):
     """A cancellation or address change, kept so a retried change is recognised as done."""
 
