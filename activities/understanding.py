@@ -5,9 +5,14 @@ from __future__ import annotations
 from temporalio import activity
 
 from desk.classifier import classify
+from desk.classifier.llm import LocalClassify
 from desk.models import InboundMessage, Understanding
 
 
-@activity.defn
-def classify_message(message: InboundMessage) -> Understanding:
-    return classify(message.text, message.subject, message.attachments)
+class UnderstandingActivities:
+    def __init__(self, classifier: LocalClassify = classify) -> None:
+        self.classifier = classifier
+
+    @activity.defn
+    def classify_message(self, message: InboundMessage) -> Understanding:
+        return self.classifier(message.text, message.subject, message.attachments)

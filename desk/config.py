@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -126,6 +126,10 @@ class Settings(BaseModel):
     ingest_token: str | None = None
     twilio_auth_token: str | None = None
     ui_port: int = Field(8233, ge=1, le=65535)
+    classifier: Literal["local", "llm"] = "local"
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str | None = None
     temporal_port: int = Field(7233, ge=1, le=65535)
 
     @property

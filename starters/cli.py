@@ -4,6 +4,7 @@ desk up                      embedded Temporal + worker + ingest API, until Ctrl
 desk demo [--once]           the whole desk with the demo shop and a stream of contacts
 desk worker | desk ingest    one part, against DESK_TEMPORAL_ADDRESS (cluster or Cloud)
 desk scenario run PATH...    scenario files through the real workflow (time-skipping)
+desk classify [TEXT]          intent, confidence, order numbers... as JSON lines
 desk escalations             the supervisors' queue
 desk show CONTACT_ID         one contact's snapshot
 desk decide CONTACT_ID approve|override|reject|take_over|close --by WHO [...]
@@ -42,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="save each contact's workflow history as JSON (for replay tests)",
     )
+    classify = sub.add_parser(
+        "classify", help="read messages: one as an argument, or JSON lines on standard input"
+    )
+    classify.add_argument("text", nargs="?", help="the message (default: JSON lines on stdin)")
     sub.add_parser("escalations", help="list escalated contacts (the supervisor queue)")
     show = sub.add_parser("show", help="print a contact's snapshot as JSON")
     show.add_argument("contact_id")
@@ -80,6 +85,11 @@ async def _dispatch(args: argparse.Namespace) -> int:
         history_dir = Path(args.histories) if args.histories else None
         return await run_all(args.paths, args.jobs, history_dir=history_dir)
     settings = Settings.from_env()
+    if args.command == "classify":
+        from desk.classifier.choice import build_classifier
+        from starters.classify_command import run_classify
+
+        return run_classify(args.text, build_classifier(settings))
     policy = load_policy()
     if args.command == "up":
         from starters.desk_up import run_up

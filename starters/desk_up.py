@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from desk.classifier.choice import build_classifier
 from desk.config import PolicyConfig, Settings
 from desk.store.demo_shop import seed_demo_shop
 from desk.store.sandbox import SandboxShop
@@ -32,7 +33,9 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
     stop = stop_event()
     async with start_embedded_temporal(settings) as temporal:
         client = await connect(temporal.settings)
-        worker = build_worker(client, shop, settings.task_queue, policy)
+        worker = build_worker(
+            client, shop, settings.task_queue, policy, classifier=build_classifier(settings)
+        )
         server = api_server(
             create_app(client, settings), settings.ingest_host, settings.ingest_port
         )
@@ -54,7 +57,12 @@ async def run_worker(settings: Settings, policy: PolicyConfig) -> int:
         f"worker on task queue {settings.task_queue} at {settings.temporal_address}",
         file=sys.stderr,
     )
-    await serve(stop_event(), worker=build_worker(client, shop, settings.task_queue, policy))
+    await serve(
+        stop_event(),
+        worker=build_worker(
+            client, shop, settings.task_queue, policy, classifier=build_classifier(settings)
+        ),
+    )
     shop.close()
     return 0
 

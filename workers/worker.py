@@ -6,7 +6,9 @@ merchant's systems) is the caller's choice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -17,7 +19,9 @@ from activities.replies import ReplyActivities
 from activities.resolution import ResolutionActivities
 from activities.routing import RoutingActivities
 from activities.tracing import TracingActivities
-from activities.understanding import classify_message
+from activities.understanding import UnderstandingActivities
+from desk.classifier import classify
+from desk.classifier.llm import LocalClassify
 from desk.config import PolicyConfig
 from desk.store.sandbox import SandboxShop
 from workflows.contact import ContactWorkflow
@@ -27,8 +31,13 @@ WORKFLOWS = [IntakeWorkflow, ContactWorkflow]
 
 
 def desk_activities(
-    client: Client, shop: SandboxShop, task_queue: str, policy: PolicyConfig
-) -> list:
+    client: Client,
+    shop: SandboxShop,
+    task_queue: str,
+    policy: PolicyConfig,
+    classifier: LocalClassify = classify,
+) -> list[Callable[..., Any]]:
+    understanding = UnderstandingActivities(classifier)
     lookup = LookupActivities(shop)
     tracing = TracingActivities(shop)
     search = CarrierSearchActivities(shop)
@@ -36,7 +45,7 @@ def desk_activities(
     replies = ReplyActivities(shop)
     routing = RoutingActivities(client, task_queue, policy)
     return [
-        classify_message,
+        understanding.classify_message,
         lookup.match_sender,
         lookup.check_stock,
         lookup.get_order,
@@ -60,11 +69,12 @@ def build_worker(
     task_queue: str,
     policy: PolicyConfig,
     executor: ThreadPoolExecutor | None = None,
+    classifier: LocalClassify = classify,
 ) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=desk_activities(client, shop, task_queue, policy),
+        activities=desk_activities(client, shop, task_queue, policy, classifier),
         activity_executor=executor or ThreadPoolExecutor(max_workers=16),
     )

@@ -14,7 +14,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.lookup import LookupActivities
     from activities.routing import RoutingActivities
-    from activities.understanding import classify_message
+    from activities.understanding import UnderstandingActivities
     from desk.models import InboundMessage, RoutedMessage
     from desk.routing import contact_id_for
 
@@ -28,8 +28,8 @@ class IntakeWorkflow:
     async def run(self, message: InboundMessage) -> RoutedMessage:
         if message.received_at is None:
             message = message.model_copy(update={"received_at": workflow.now()})
-        understanding = await workflow.execute_activity(
-            classify_message,
+        understanding = await workflow.execute_activity_method(
+            UnderstandingActivities.classify_message,
             message,
             start_to_close_timeout=timedelta(seconds=30),
             summary="read the message",
