@@ -187,7 +187,7 @@ class ContactWorkflow:
                     "order_not_theirs",
                 ):
                     first = await self._verify_identity()
-                await self._handle(first)
+                await self._handle_safely(first)
             except _Resolved:
                 pass
             await self._reopen_window()
@@ -269,6 +269,20 @@ class ContactWorkflow:
             pass
         self._note("closed", f"contact finished: {self.state.value}, {self._res()}")
         return self.snapshot()
+
+    async def _handle_safely(self, first: RoutedMessage) -> None:
+        """A shop or carrier that refuses an action for good (the parcel shipped between our
+        check and the cancellation, an order that vanished) must not fail the contact:
+        a person takes it from there, with the refusal on the timeline."""
+        try:
+            await self._handle(first)
+        except ActivityError as err:
+            cause = str(err.cause) if err.cause else str(err)
+            self._note("action_failed", f"{err.activity_type} refused: {cause}")
+            await self._escalate(
+                EscalationReason.unclear_request,
+                rule=f"an action was refused ({err.activity_type}: {cause}); a person decides",
+            )
 
     async def _handle(self, first: RoutedMessage) -> None:
         u = first.understanding
