@@ -31,5 +31,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy desk workflows activities workers starters
 
+bench: install
+	$(BIN)/python benchmarks/classifier_speed.py
+
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -154,6 +154,7 @@ class Understanding(BaseModel):
     still_missing: bool = False
     thanks: bool = False
     dispute: bool = False
+    angry: bool = False
     has_image: bool = False
     new_address: Address | None = None
     classifier_version: str = ""

@@ -5,6 +5,7 @@ desk demo [--once]           the whole desk with the demo shop and a stream of c
 desk worker | desk ingest    one part, against DESK_TEMPORAL_ADDRESS (cluster or Cloud)
 desk scenario run PATH...    scenario files through the real workflow (time-skipping)
 desk classify [TEXT]          intent, confidence, order numbers... as JSON lines
+desk eval classifier          accuracy, precision/recall, confusion, calibration
 desk escalations             the supervisors' queue
 desk show CONTACT_ID         one contact's snapshot
 desk decide CONTACT_ID approve|override|reject|take_over|close --by WHO [...]
@@ -47,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
         "classify", help="read messages: one as an argument, or JSON lines on standard input"
     )
     classify.add_argument("text", nargs="?", help="the message (default: JSON lines on stdin)")
+    evaluate = sub.add_parser("eval", help="measure a component")
+    evaluate.add_argument("component", choices=["classifier"])
+    evaluate.add_argument(
+        "--which",
+        choices=["desk", "model", "rules"],
+        default="desk",
+        help="desk: the classifier the desk uses (model and rules together)",
+    )
     sub.add_parser("escalations", help="list escalated contacts (the supervisor queue)")
     show = sub.add_parser("show", help="print a contact's snapshot as JSON")
     show.add_argument("contact_id")
@@ -84,6 +93,11 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
         history_dir = Path(args.histories) if args.histories else None
         return await run_all(args.paths, args.jobs, history_dir=history_dir)
+    if args.command == "eval":
+        from desk.classifier.evaluation import report_text
+
+        print(report_text(args.which))
+        return 0
     settings = Settings.from_env()
     if args.command == "classify":
         from desk.classifier.choice import build_classifier

@@ -89,3 +89,15 @@ def test_ship_it_to_an_address_is_a_change_of_address() -> None:
     assert u.intent == Intent.change_address
     assert u.confidence >= 0.6
     assert u.new_address is not None and u.new_address.postal_code == "85004"
+
+
+@pytest.mark.parametrize(
+    ("text", "angry"),
+    [
+        ("THIS IS RIDICULOUS, WHERE IS MY ORDER", True),
+        ("Worst service ever!!! order 48221 never came", True),
+        ("Hi, where is my order 48221? Thanks", False),
+    ],
+)
+def test_anger_is_read_for_the_tone_of_the_reply(text: str, angry: bool) -> None:
+    assert classify(text).angry is angry

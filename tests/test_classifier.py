@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from desk.classifier import CLASSIFIER_VERSION, classify
+from desk.classifier import CLASSIFIER_VERSION
+from desk.classifier import classify_by_rules as classify
 from desk.classifier.clean import normalise, strip_quoted
 from desk.models import Attachment, Intent
 

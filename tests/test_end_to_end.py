@@ -134,7 +134,8 @@ async def test_messages_from_two_channels_make_one_contact(desk: Any) -> None:
     assert [c.value for c in snap.channels] == ["email", "chat"]
     assert snap.intent and snap.intent.value == "delivered_not_received"
     assert snap.carrier_case and snap.carrier_case.startswith("MMS-")
-    assert snap.classifier_version
+    assert snap.classifier_version and snap.classifier_version.startswith("linear-")
+    assert snap.classifier_version.endswith("+rules-1")
     replies = shop.outbox(contact)
     assert len(replies) == 1 and snap.carrier_case in replies[0].body
     assert replies[0].channel == "email" and replies[0].to == "dana@example.com"

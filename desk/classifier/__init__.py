@@ -18,6 +18,7 @@ from desk.models import Attachment, Intent, Understanding
 from .address import extract_address
 from .clean import is_reply_subject, normalise, strip_quoted, strip_reply_prefix
 from .extract import Features, extract
+from .model import MODEL_VERSION, predict_combined
 from .rules import decide, score_intents
 
 __all__ = ["CLASSIFIER_VERSION", "Features", "classify"]
@@ -39,6 +40,21 @@ def _clip(t: str) -> str:
     return f"{t[:_HEAD]} . {t[-_TAIL:]}"
 
 
+_ANGRY_WORDS = re.compile(
+    r"\b(?:ridiculous|unacceptable|furious|angry|outraged|disgusting|disgraceful|pathetic|"
+    r"useless|worst|scam|rip[- ]?off|fed up|sick of|fuming|livid|appalling|terrible service|"
+    r"joke|wtf|never (?:again|ordering)|disappointed)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_angry(text: str) -> bool:
+    """Tone for the reply and the supervisor's queue; it never changes what the desk does."""
+    letters = [c for c in text if c.isalpha()]
+    shouting = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.7
+    return shouting or "!!!" in text or bool(_ANGRY_WORDS.search(text))
+
+
 _SEND_THERE = re.compile(r"\b(?:ship|send|deliver|redirect|forward)\w*\b.{0,80}\bto\b")
 
 
@@ -47,6 +63,34 @@ def classify(
     subject: str | None = None,
     attachments: list[Attachment] | None = None,
 ) -> Understanding:
+    """The desk's reading of a message: intent and confidence from the trained model and
+    the rules together (``predict_combined``, measured in docs/classifier.md); order and
+    tracking numbers, addresses, preference and tone from the rules, which are exact where
+    a model guesses."""
+    rules = classify_by_rules(text, subject, attachments)
+    intent, confidence, _ = predict_combined(text, subject)
+    if (
+        rules.new_address is not None
+        and rules.intent == Intent.change_address
+        and (intent == Intent.other)
+    ):
+        # "ship it to <a full address>": the address itself is the evidence.
+        intent, confidence = rules.intent, rules.confidence
+    return rules.model_copy(
+        update={
+            "intent": intent,
+            "confidence": round(confidence, 4),
+            "classifier_version": f"{MODEL_VERSION}+{CLASSIFIER_VERSION}",
+        }
+    )
+
+
+def classify_by_rules(
+    text: str,
+    subject: str | None = None,
+    attachments: list[Attachment] | None = None,
+) -> Understanding:
+    """The rule-based reading alone (``rules-1``): the fallback and the source of flags."""
     body = strip_quoted(text or "")
     subj = (subject or "").strip()
     bare_subject = strip_reply_prefix(subj)
@@ -87,6 +131,7 @@ def classify(
         still_missing=f.still_missing,
         thanks=f.thanks_phrase and not raises_problem,
         dispute=f.dispute,
+        angry=_is_angry(body),
         has_image=f.has_image,
         new_address=new_address,
         classifier_version=CLASSIFIER_VERSION,

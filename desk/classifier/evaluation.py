@@ -1,0 +1,211 @@
+"""How well a predictor reads the held-out corpus: accuracy, per-intent P/R/F1, confusion,
+calibration.
+
+    from desk.classifier.evaluation import evaluate, format_report
+    from desk.classifier.model import predict
+    print(format_report(evaluate(predict)))
+
+    python -m desk.classifier.evaluation     # both predictors, as in docs/classifier.md
+
+`predict_fn(text, subject)` returns `(intent, confidence, ...)`; only the first two are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desk.models import Intent
+
+from .corpus import CORPUS_PATH
+
+PredictFn = Callable[[str, str | None], Sequence[Any]]
+
+MIN_INTENT_CONFIDENCE = 0.6  # POLICY.md: below this the desk escalates as unclear
+BINS = 10
+INTENTS: tuple[Intent, ...] = tuple(Intent)
+
+
+@dataclass(frozen=True, slots=True)
+class IntentMetrics:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationBin:
+    low: float
+    high: float
+    count: int
+    mean_confidence: float
+    accuracy: float
+
+
+@dataclass(frozen=True, slots=True)
+class EvalReport:
+    n: int
+    accuracy: float
+    per_intent: dict[Intent, IntentMetrics]
+    # confusion[true][predicted]
+    confusion: dict[Intent, dict[Intent, int]]
+    calibration: list[CalibrationBin]
+    ece: float
+    under_threshold_rate: float
+    threshold: float = MIN_INTENT_CONFIDENCE
+    errors: list[tuple[str, Intent, Intent, float]] = field(default_factory=list)
+
+
+def _load_test(path: Path) -> list[dict[str, str]]:
+    from .corpus.generate import load
+
+    return load(path, split="test")
+
+
+def evaluate(
+    predict_fn: PredictFn,
+    path: Path = CORPUS_PATH,
+    threshold: float = MIN_INTENT_CONFIDENCE,
+) -> EvalReport:
+    """`predict_fn` scored on the corpus's test split."""
+    rows = _load_test(path)
+    confusion = {t: dict.fromkeys(INTENTS, 0) for t in INTENTS}
+    confs: list[tuple[float, bool]] = []
+    errors: list[tuple[str, Intent, Intent, float]] = []
+    for r in rows:
+        result = predict_fn(r["text"], r.get("subject"))
+        pred, conf = Intent(result[0]), float(result[1])
+        true = Intent(r["intent"])
+        confusion[true][pred] += 1
+        confs.append((conf, pred == true))
+        if pred != true:
+            errors.append((r["text"], true, pred, conf))
+    n = len(rows)
+    correct = sum(confusion[i][i] for i in INTENTS)
+
+    per_intent: dict[Intent, IntentMetrics] = {}
+    for i in INTENTS:
+        tp = confusion[i][i]
+        predicted = sum(confusion[t][i] for t in INTENTS)
+        support = sum(confusion[i].values())
+        p = tp / predicted if predicted else 0.0
+        rc = tp / support if support else 0.0
+        f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
+        per_intent[i] = IntentMetrics(p, rc, f1, support)
+
+    bins: list[CalibrationBin] = []
+    ece = 0.0
+    for b in range(BINS):
+        lo, hi = b / BINS, (b + 1) / BINS
+        inside = [(c, ok) for c, ok in confs if lo <= c < hi or (b == BINS - 1 and c == 1.0)]
+        if inside:
+            mean_c = sum(c for c, _ in inside) / len(inside)
+            acc = sum(ok for _, ok in inside) / len(inside)
+            ece += len(inside) / n * abs(acc - mean_c)
+        else:
+            mean_c = acc = 0.0
+        bins.append(CalibrationBin(lo, hi, len(inside), mean_c, acc))
+
+    return EvalReport(
+        n=n,
+        accuracy=correct / n if n else 0.0,
+        per_intent=per_intent,
+        confusion=confusion,
+        calibration=bins,
+        ece=ece,
+        under_threshold_rate=sum(c < threshold for c, _ in confs) / n if n else 0.0,
+        threshold=threshold,
+        errors=errors,
+    )
+
+
+_SHORT = {
+    Intent.where_is_my_order: "wismo",
+    Intent.delivered_not_received: "dnr",
+    Intent.wrong_item: "wrong",
+    Intent.damaged_item: "damaged",
+    Intent.cancel_order: "cancel",
+    Intent.change_address: "address",
+    Intent.other: "other",
+}
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
+        return "  ".join([first, *rest]).rstrip()
+
+    return [line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
+
+
+def format_report(report: EvalReport) -> str:
+    """The report as aligned plain-text tables."""
+    out = [
+        f"messages: {report.n}",
+        f"accuracy: {report.accuracy:.4f}",
+        f"under {report.threshold:.2f} confidence: {report.under_threshold_rate:.4f}",
+        f"expected calibration error: {report.ece:.4f}",
+        "",
+        "per intent",
+    ]
+    out += _table(
+        ["intent", "precision", "recall", "f1", "support"],
+        [
+            [i.value, f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.f1:.3f}", str(m.support)]
+            for i, m in report.per_intent.items()
+        ],
+    )
+    out += ["", "confusion (rows true, columns predicted)"]
+    out += _table(
+        ["true \\ pred", *(_SHORT[i] for i in INTENTS)],
+        [[_SHORT[t], *(str(report.confusion[t][p]) for p in INTENTS)] for t in INTENTS],
+    )
+    out += ["", "calibration"]
+    out += _table(
+        ["confidence", "count", "mean conf", "accuracy"],
+        [
+            [
+                f"{b.low:.1f}-{b.high:.1f}",
+                str(b.count),
+                f"{b.mean_confidence:.3f}" if b.count else "-",
+                f"{b.accuracy:.3f}" if b.count else "-",
+            ]
+            for b in report.calibration
+        ],
+    )
+    return "\n".join(out)
+
+
+def predictors() -> dict[str, PredictFn]:
+    """The classifiers that can be evaluated, by name; "desk" is the one the desk uses."""
+    from . import classify_by_rules
+    from .model import predict, predict_combined
+
+    def rules(text: str, subject: str | None = None) -> tuple[Intent, float]:
+        u = classify_by_rules(text, subject)
+        return u.intent, u.confidence
+
+    return {"desk": predict_combined, "model": predict, "rules": rules}
+
+
+def report_text(name: str, errors: int = 15) -> str:
+    report = evaluate(predictors()[name])
+    lines = [f"== {name}", format_report(report), "", "errors (true -> predicted):"]
+    for text, true, pred, conf in report.errors[:errors]:
+        lines.append(f"  {true.value} -> {pred.value} ({conf:.2f}): {text[:100]!r}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    for name in predictors():
+        print(report_text(name), end="\n\n")
+
+
+if __name__ == "__main__":
+    main()
