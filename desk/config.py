@@ -7,7 +7,9 @@ running contact keeps the numbers it started with and replays identically.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -130,6 +132,21 @@ class Settings(BaseModel):
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_model: str | None = None
+    order_number_formats: list[str] = Field(
+        default_factory=list, description="regexes for the shop's own order-number formats"
+    )
+
+    @model_validator(mode="after")
+    def _formats_compile(self) -> Settings:
+        for pattern in self.order_number_formats:
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ValueError(
+                    f"order_number_formats: {pattern!r} is not a regular expression ({err})"
+                ) from None
+        return self
+
     temporal_port: int = Field(7233, ge=1, le=65535)
 
     @property
@@ -144,6 +161,14 @@ class Settings(BaseModel):
             key = "DESK_" + name.upper()
             if key in env:
                 data[name] = env[key]
+        if "order_number_formats" in data:
+            # A JSON list: regexes may hold commas.
+            try:
+                data["order_number_formats"] = json.loads(data["order_number_formats"])
+            except json.JSONDecodeError:
+                raise ConfigError(
+                    "invalid settings: DESK_ORDER_NUMBER_FORMATS must be a JSON list of regexes"
+                ) from None
         try:
             return cls.model_validate(data)
         except ValidationError as err:

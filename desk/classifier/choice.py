@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from desk.classifier import classify
 from desk.classifier.llm import LLMClassifier, LocalClassify
+from desk.classifier.order_formats import OrderNumberFormats
 from desk.config import ConfigError, Settings
 
 
 def build_classifier(settings: Settings) -> LocalClassify:
+    chosen = _choose(settings)
+    if settings.order_number_formats:
+        return OrderNumberFormats(settings.order_number_formats).around(chosen)
+    return chosen
+
+
+def _choose(settings: Settings) -> LocalClassify:
     if settings.classifier == "local":
         return classify
     if not (settings.llm_base_url and settings.llm_model):
