@@ -7,7 +7,7 @@ from datetime import datetime
 from temporalio import activity
 
 from desk.models import Claim, ClaimKind, InboundMessage, Order, SenderMatch, Understanding
-from desk.ports import NotFound, OrderSystem
+from desk.ports import Helpdesk, NotFound, OrderSystem
 
 
 def _verifies_by_details(order: Order, text: str, email: str | None) -> bool:
@@ -19,8 +19,9 @@ def _verifies_by_details(order: Order, text: str, email: str | None) -> bool:
 
 
 class LookupActivities:
-    def __init__(self, orders: OrderSystem) -> None:
+    def __init__(self, orders: OrderSystem, helpdesk: Helpdesk | None = None) -> None:
         self.orders = orders
+        self.helpdesk = helpdesk
 
     @activity.defn
     def match_sender(self, message: InboundMessage, understanding: Understanding) -> SenderMatch:
@@ -43,6 +44,12 @@ class LookupActivities:
             return SenderMatch(problem="unknown_sender")
         if understanding.order_numbers:
             return SenderMatch(customer=customer, verified=True, problem="unknown_order")
+        # A follow-up that names no order continues the conversation the customer has open.
+        open_order = self.helpdesk.open_contact_order(customer.id) if self.helpdesk else None
+        if open_order is not None:
+            return SenderMatch(
+                customer=customer, order=self.orders.get_order(open_order), verified=True
+            )
         latest = self.orders.latest_order(customer.id)
         if latest is None:
             return SenderMatch(customer=customer, verified=True, problem="no_order")

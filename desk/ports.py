@@ -99,3 +99,12 @@ class Helpdesk(Protocol):
 
     def alert_supervisors(self, contact_id: str, text: str, level: int, key: str) -> str:
         """Put an escalation or an SLA reminder in front of the supervisors; one per key."""
+
+    def open_contact(self, contact_id: str, customer_id: str, order_number: str) -> None:
+        """The contact is open about this order (a ticket); repeating it changes nothing."""
+
+    def close_contact(self, contact_id: str) -> None:
+        """The contact is over; repeating it changes nothing."""
+
+    def open_contact_order(self, customer_id: str) -> str | None:
+        """The order of the customer's most recently opened contact still open, if any."""

@@ -38,7 +38,7 @@ def desk_activities(
     classifier: LocalClassify = classify,
 ) -> list[Callable[..., Any]]:
     understanding = UnderstandingActivities(classifier)
-    lookup = LookupActivities(shop)
+    lookup = LookupActivities(shop, shop)
     tracing = TracingActivities(shop)
     search = CarrierSearchActivities(shop)
     resolution = ResolutionActivities(shop, shop, shop)
@@ -59,6 +59,8 @@ def desk_activities(
         resolution.update_order_address,
         replies.send_reply,
         replies.alert_supervisors,
+        replies.open_contact,
+        replies.close_contact,
         routing.route_message,
     ]
 

@@ -102,6 +102,7 @@ class ContactWorkflow:
         self.return_label: str | None = None
         self.sla_breaches = 0
         self.alerts = 0
+        self.helpdesk_open = False
         self.reopened = False
         self.runs = 1
 
@@ -193,6 +194,7 @@ class ContactWorkflow:
             await self._reopen_window()
         except _Finished:
             pass
+        await self._helpdesk_close()
         self._note("closed", f"contact finished: {self.state.value}, {self._res()}")
         return self.snapshot()
 
@@ -226,6 +228,7 @@ class ContactWorkflow:
         "reopened",
         "runs",
         "alerts",
+        "helpdesk_open",
     )
     _KEEP = 300  # messages and timeline entries carried into the next run
 
@@ -267,6 +270,7 @@ class ContactWorkflow:
             await self._reopen_window()
         except _Finished:
             pass
+        await self._helpdesk_close()
         self._note("closed", f"contact finished: {self.state.value}, {self._res()}")
         return self.snapshot()
 
@@ -274,6 +278,7 @@ class ContactWorkflow:
         """A shop or carrier that refuses an action for good (the parcel shipped between our
         check and the cancellation, an order that vanished) must not fail the contact:
         a person takes it from there, with the refusal on the timeline."""
+        await self._helpdesk_open()
         try:
             await self._handle(first)
         except ActivityError as err:
@@ -1140,6 +1145,33 @@ class ContactWorkflow:
             summary=f"reply on {last.channel.value}",
         )
         self._note("reply", body)
+
+    async def _helpdesk_open(self) -> None:
+        """Tell the helpdesk this customer's conversation about the order is open, so their
+        follow-ups that name no order find it."""
+        if self.customer is None or self.order is None:
+            return
+        if not workflow.patched("helpdesk-open-contacts"):
+            return
+        self.helpdesk_open = True
+        await workflow.execute_activity_method(
+            ReplyActivities.open_contact,
+            args=[self.contact_id, self.customer.id, self.order.number],
+            start_to_close_timeout=_QUICK,
+            retry_policy=_RETRY,
+            summary="open the conversation in the helpdesk",
+        )
+
+    async def _helpdesk_close(self) -> None:
+        if not self.helpdesk_open:
+            return
+        await workflow.execute_activity_method(
+            ReplyActivities.close_contact,
+            self.contact_id,
+            start_to_close_timeout=_QUICK,
+            retry_policy=_RETRY,
+            summary="close the conversation in the helpdesk",
+        )
 
     async def _alert_supervisors(self, text: str) -> None:
         # Contacts escalated before supervisors were alerted replay without the alerts.

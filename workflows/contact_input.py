@@ -56,6 +56,7 @@ class ContactMemory(BaseModel):
     return_label: str | None = None
     reopened: bool = False
     alerts: int = 0
+    helpdesk_open: bool = False
     runs: int = 1
 
 

@@ -55,6 +55,7 @@ from desk.store.tables import (
     CustomerRow,
     IdentityRow,
     InventoryRow,
+    OpenContactRow,
     OrderChangeRow,
     OrderLineRow,
     OrderRow,
@@ -548,6 +549,37 @@ class SandboxShop:
             return _outbox_id(row)
 
         return self._once(existing, create)
+
+    def open_contact(self, contact_id: str, customer_id: str, order_number: str) -> None:
+        with self.unit_of_work() as session:
+            row = session.get(OpenContactRow, contact_id)
+            if row is None:
+                session.add(
+                    OpenContactRow(
+                        contact_id=contact_id,
+                        customer_id=customer_id,
+                        order_number=order_number,
+                        opened_at=_now(),
+                    )
+                )
+            else:
+                row.closed = False  # a contact id reused by a new run is open again
+
+    def close_contact(self, contact_id: str) -> None:
+        with self.unit_of_work() as session:
+            row = session.get(OpenContactRow, contact_id)
+            if row is not None:
+                row.closed = True
+
+    def open_contact_order(self, customer_id: str) -> str | None:
+        with self.unit_of_work() as session:
+            row = session.scalars(
+                select(OpenContactRow)
+                .where(OpenContactRow.customer_id == customer_id, OpenContactRow.closed.is_(False))
+                .order_by(OpenContactRow.opened_at.desc())
+                .limit(1)
+            ).first()
+            return row.order_number if row is not None else None
 
     def alert_supervisors(self, contact_id: str, text: str, level: int, key: str) -> str:
         def existing(session: Session) -> str | None:

@@ -281,6 +281,18 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class OpenContactRow(Base):
+    """The helpdesk's view of a conversation: which contact a customer's order is in."""
+
+    __tablename__ = "helpdesk_contacts"
+
+    contact_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    order_number: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class SupervisorAlertRow(Base):
     """A new escalation or an SLA reminder for the supervisors' queue."""
 
