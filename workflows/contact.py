@@ -453,17 +453,31 @@ class ContactWorkflow:
 
     # ------------------------------------------------------------ delivered_not_received
 
+    async def _held_by_fraud_gate(self, kind: ClaimKind, rule: str) -> bool:
+        """Step 1 of delivered_not_received and wrong_item: record this claim, and send the
+        contact to fraud review when earlier claims reach the limit."""
+        claims = earlier_claims(self._customer().claims, self._now(), self.contact_id, self.cfg)
+        await self._record_claim(kind)
+        limit = self.cfg.repeat_claim_limit
+        window = f"{self.cfg.claim_window_days:.0f} days"
+        verdict = "fraud review" if claims >= limit else "passes"
+        self._note(
+            "fraud_gate",
+            f"{claims} earlier not-received / wrong-item claims in {window} (limit {limit}): "
+            f"{verdict}",
+            rule=rule,
+        )
+        if claims < limit:
+            return False
+        await self._escalate(
+            EscalationReason.fraud_review,
+            rule=f"{rule}: {claims} earlier claims in {window} (limit {limit})",
+        )
+        return True
+
     async def _delivered_not_received(self) -> None:
-        customer, order = self._customer(), self._order()
-        claims = earlier_claims(customer.claims, self._now(), self.contact_id, self.cfg)
-        await self._record_claim(ClaimKind.delivered_not_received)
-        self._note_fraud_gate(claims, "dnr.1")
-        if claims >= self.cfg.repeat_claim_limit:
-            await self._escalate(
-                EscalationReason.fraud_review,
-                rule=f"dnr.1: {claims} earlier claims in {self.cfg.claim_window_days:.0f} days "
-                f"(limit {self.cfg.repeat_claim_limit})",
-            )
+        order = self._order()
+        if await self._held_by_fraud_gate(ClaimKind.delivered_not_received, "dnr.1"):
             return
         reading = await self._trace()
         if reading.status != "delivered":
@@ -661,16 +675,6 @@ class ContactWorkflow:
 
     # ------------------------------------------------------------ wrong_item, damaged_item
 
-    def _note_fraud_gate(self, claims: int, rule: str) -> None:
-        limit = self.cfg.repeat_claim_limit
-        verdict = "fraud review" if claims >= limit else "passes"
-        self._note(
-            "fraud_gate",
-            f"{claims} earlier not-received / wrong-item claims in "
-            f"{self.cfg.claim_window_days:.0f} days (limit {limit}): {verdict}",
-            rule=rule,
-        )
-
     def _lines_named(self) -> list[str]:
         """The order lines the customer's messages name (by SKU or a word of the product
         name); none named means every line, as in a one-item order."""
@@ -684,15 +688,7 @@ class ContactWorkflow:
 
     async def _wrong_item(self) -> None:
         customer, order = self._customer(), self._order()
-        claims = earlier_claims(customer.claims, self._now(), self.contact_id, self.cfg)
-        await self._record_claim(ClaimKind.wrong_item)
-        self._note_fraud_gate(claims, "wrong_item.1")
-        if claims >= self.cfg.repeat_claim_limit:
-            await self._escalate(
-                EscalationReason.fraud_review,
-                rule=f"wrong_item.1: {claims} earlier claims in "
-                f"{self.cfg.claim_window_days:.0f} days (limit {self.cfg.repeat_claim_limit})",
-            )
+        if await self._held_by_fraud_gate(ClaimKind.wrong_item, "wrong_item.1"):
             return
         skus = self._lines_named()
         value = sum(ln.total for ln in affected_lines(order, skus))
