@@ -14,7 +14,7 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from activities.resolution import ResolutionActivities
 from desk.binaries import find_binary
 from desk.config import PolicyConfig
-from desk.models import ContactSnapshot, InboundMessage, LineRef, ResolutionKind
+from desk.models import ContactSnapshot, ContactState, InboundMessage, LineRef, ResolutionKind
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
 from desk.scenario_format import load_scenario
 from desk.store.sandbox import SandboxShop
@@ -79,6 +79,13 @@ async def test_worker_killed_after_the_refund_still_refunds_once(
             return any("refunded" in m.body for m in shop.outbox("contact-order-90901"))
 
         await until(customer_told, seconds=120)
+
+        # The reply is in the outbox a moment before the contact records its resolution.
+        async def resolved() -> bool:
+            snap = await contact.query("snapshot", result_type=ContactSnapshot)
+            return snap.state == ContactState.resolved
+
+        await until(resolved)
         snap = await contact.query("snapshot", result_type=ContactSnapshot)
     refunds = shop.refunds()
     assert len(refunds) == 1
