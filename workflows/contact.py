@@ -8,7 +8,8 @@ it started with.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
@@ -181,19 +182,25 @@ class ContactWorkflow:
         first = self._take_message()
         assert first is not None
         self._adopt(first)
-        try:
-            try:
-                if not first.match.verified or first.match.problem in (
-                    "unknown_sender",
-                    "order_not_theirs",
-                ):
-                    first = await self._verify_identity()
-                await self._handle_safely(first)
-            except _Resolved:
-                pass
+
+        async def from_the_first_message() -> None:
+            message = first
+            if not message.match.verified or message.match.problem in (
+                "unknown_sender",
+                "order_not_theirs",
+            ):
+                message = await self._verify_identity()
+            await self._handle_safely(message)
+
+        return await self._live(from_the_first_message)
+
+    async def _live(self, until_resolved: Callable[[], Awaitable[None]]) -> ContactSnapshot:
+        """A stage of the contact until it resolves, then the reopen window, then close."""
+        # A resolution still opens the reopen window; a close ends the contact at once.
+        with contextlib.suppress(_Finished):
+            with contextlib.suppress(_Resolved):
+                await until_resolved()
             await self._reopen_window()
-        except _Finished:
-            pass
         await self._helpdesk_close()
         self._note("closed", f"contact finished: {self.state.value}, {self._res()}")
         return self.snapshot()
@@ -259,20 +266,8 @@ class ContactWorkflow:
             setattr(self, name, getattr(memory, name))
         self._upsert()
         self._note("resumed", f"run {self.runs} of this contact", rule="long_life")
-        try:
-            try:
-                if memory.stage == "escalated":
-                    await self._await_decision()
-                else:
-                    await self._human_owned()
-            except _Resolved:
-                pass
-            await self._reopen_window()
-        except _Finished:
-            pass
-        await self._helpdesk_close()
-        self._note("closed", f"contact finished: {self.state.value}, {self._res()}")
-        return self.snapshot()
+        waiting = self._await_decision if memory.stage == "escalated" else self._human_owned
+        return await self._live(waiting)
 
     async def _handle_safely(self, first: RoutedMessage) -> None:
         """A shop or carrier that refuses an action for good (the parcel shipped between our
