@@ -589,38 +589,29 @@ class ContactWorkflow:
 
     async def _strong_proof(self, reading: CarrierReading) -> None:
         order, tier = self._order(), self._customer().tier
-        for attempt in range(2):
-            reply_by = self._now() + timedelta(hours=self.cfg.customer_reply_hours)
-            if attempt == 0:
-                await self._reply(say.strong_proof(order, reading, reply_by))
-            else:
-                await self._reply(say.reminder(order, reply_by))
-            self._set_state(ContactState.awaiting_customer)
-            msg = await self._wait_message(
-                lambda r: True,
-                self.cfg.hours(self.cfg.customer_reply_hours),
-                "wait for the customer to check",
-            )
-            if msg is None:
-                continue
-            if await self._hand_over_if_asked(msg):
-                return
-            if msg.understanding.found_it:
-                await self._reply(say.found_by_customer(order))
-                await self._finish(
-                    ResolutionKind.found_by_customer, rule="dnr.4: customer found it"
-                )
-            if tier == Tier.vip:
-                await self._reship_or_refund(Loss.missing, rule="dnr.4 vip: goodwill despite proof")
-                return
-            plan = await self._plan(Loss.missing)
-            await self._escalate(
-                EscalationReason.delivered_with_proof,
-                proposal=plan,
-                rule="dnr.4: still missing despite strong proof",
-            )
+        msg = await self._ask_then_remind(
+            lambda by: say.strong_proof(order, reading, by),
+            lambda by: say.reminder(order, by),
+            lambda r: True,
+            "wait for the customer to check",
+        )
+        if msg is None:
+            await self._finish(ResolutionKind.no_response, rule="dnr.4: no reply after a reminder")
+        assert msg is not None
+        if await self._hand_over_if_asked(msg):
             return
-        await self._finish(ResolutionKind.no_response, rule="dnr.4: no reply after a reminder")
+        if msg.understanding.found_it:
+            await self._reply(say.found_by_customer(order))
+            await self._finish(ResolutionKind.found_by_customer, rule="dnr.4: customer found it")
+        if tier == Tier.vip:
+            await self._reship_or_refund(Loss.missing, rule="dnr.4 vip: goodwill despite proof")
+            return
+        plan = await self._plan(Loss.missing)
+        await self._escalate(
+            EscalationReason.delivered_with_proof,
+            proposal=plan,
+            rule="dnr.4: still missing despite strong proof",
+        )
 
     # ------------------------------------------------------------ cancel_order
 
@@ -701,29 +692,19 @@ class ContactWorkflow:
         order = self._order()
         await self._record_claim(ClaimKind.damaged_item)
         if not any(r.understanding.has_image for r in self.routed):
-            for attempt in range(2):
-                reply_by = self._now() + timedelta(hours=self.cfg.customer_reply_hours)
-                ask = say.photo_request if attempt == 0 else say.photo_reminder
-                await self._reply(ask(order, reply_by))
-                self._set_state(ContactState.awaiting_customer)
-                msg = await self._wait_message(
-                    lambda r: (
-                        r.understanding.has_image
-                        or r.understanding.wants_human
-                        or r.understanding.sensitive
-                    ),
-                    self.cfg.hours(self.cfg.customer_reply_hours),
-                    "wait for a photo of the damage",
-                )
-                if msg is None:
-                    continue
-                if await self._hand_over_if_asked(msg):
-                    return
-                break
-            else:
+            msg = await self._ask_then_remind(
+                lambda by: say.photo_request(order, by),
+                lambda by: say.photo_reminder(order, by),
+                lambda r: r.understanding.has_image,
+                "wait for a photo of the damage",
+            )
+            if msg is None:
                 await self._finish(
                     ResolutionKind.no_response, rule="damaged_item.1: no photo after a reminder"
                 )
+            assert msg is not None
+            if await self._hand_over_if_asked(msg):
+                return
         self._set_state(ContactState.investigating)
         await self._reship_or_refund(
             Loss.damaged, rule="damaged_item.2: photo received", skus=self._lines_named()
@@ -746,30 +727,21 @@ class ContactWorkflow:
             ),
             None,
         )
-        for attempt in range(2):
-            if address is not None:
-                break
-            reply_by = self._now() + timedelta(hours=self.cfg.customer_reply_hours)
-            ask = say.address_request if attempt == 0 else say.address_reminder
-            await self._reply(ask(order, reply_by))
-            self._set_state(ContactState.awaiting_customer)
-            msg = await self._wait_message(
-                lambda r: (
-                    r.understanding.new_address is not None
-                    or r.understanding.wants_human
-                    or r.understanding.sensitive
-                ),
-                self.cfg.hours(self.cfg.customer_reply_hours),
+        if address is None:
+            msg = await self._ask_then_remind(
+                lambda by: say.address_request(order, by),
+                lambda by: say.address_reminder(order, by),
+                lambda r: r.understanding.new_address is not None,
                 "wait for the new address",
             )
-            if msg is not None:
-                if await self._hand_over_if_asked(msg):
-                    return
-                address = msg.understanding.new_address
-        if address is None:
-            await self._finish(
-                ResolutionKind.no_response, rule="change_address.1: no usable address given"
-            )
+            if msg is None:
+                await self._finish(
+                    ResolutionKind.no_response, rule="change_address.1: no usable address given"
+                )
+            assert msg is not None
+            if await self._hand_over_if_asked(msg):
+                return
+            address = msg.understanding.new_address
         assert address is not None
         if not address.country:
             # A customer moving within the country rarely writes it; the order's applies.
@@ -1136,6 +1108,28 @@ class ContactWorkflow:
             summary=f"reply on {last.channel.value}",
         )
         self._note("reply", body)
+
+    async def _ask_then_remind(
+        self,
+        ask: Callable[[datetime], str],
+        remind: Callable[[datetime], str],
+        wanted: Callable[[RoutedMessage], bool],
+        summary: str,
+    ) -> RoutedMessage | None:
+        """Ask the customer, wait ``customer_reply_hours``, remind once, wait again. The
+        answer, a message asking for a person (or threatening), or None after the reminder."""
+        for text in (ask, remind):
+            reply_by = self._now() + timedelta(hours=self.cfg.customer_reply_hours)
+            await self._reply(text(reply_by))
+            self._set_state(ContactState.awaiting_customer)
+            msg = await self._wait_message(
+                lambda r: wanted(r) or r.understanding.wants_human or r.understanding.sensitive,
+                self.cfg.hours(self.cfg.customer_reply_hours),
+                summary,
+            )
+            if msg is not None:
+                return msg
+        return None
 
     async def _helpdesk_open(self) -> None:
         """Tell the helpdesk this customer's conversation about the order is open, so their
