@@ -18,7 +18,7 @@ from desk.models import Attachment, Intent, Understanding
 from .address import extract_address
 from .clean import is_reply_subject, normalise, strip_quoted, strip_reply_prefix
 from .extract import Features, extract
-from .model import MODEL_VERSION, predict_combined
+from .model import MODEL_VERSION, combine, predict
 from .rules import decide, score_intents
 
 __all__ = ["CLASSIFIER_VERSION", "Features", "classify"]
@@ -68,7 +68,8 @@ def classify(
     tracking numbers, addresses, preference and tone from the rules, which are exact where
     a model guesses."""
     rules = classify_by_rules(text, subject, attachments)
-    intent, confidence, _ = predict_combined(text, subject)
+    # The rules have already read the message; the combination reuses that reading.
+    intent, confidence, _ = combine(predict(text, subject), rules.intent, rules.confidence)
     if (
         rules.new_address is not None
         and rules.intent == Intent.change_address

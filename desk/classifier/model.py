@@ -176,20 +176,22 @@ _DISAGREEMENT = 0.9  # confidence kept when model and rules hear different inten
 
 
 def predict_combined(text: str, subject: str | None = None) -> Prediction:
-    """The model and the rules together (the desk's classifier).
+    """The model and the rules together (the desk's classifier): see `combine`."""
+    from .rules import decide, score_intents
 
-    Agreement raises confidence to the higher of the two. On disagreement a strong rule
+    t = preprocess(text, subject)
+    return combine(predict(text, subject), *decide(t, score_intents(t)))
+
+
+def combine(model: Prediction, rule_intent: Intent, rule_conf: float) -> Prediction:
+    """Agreement raises confidence to the higher of the two. On disagreement a strong rule
     cue (at least `RULE_OVERRIDE_AT`) wins, at a discount, and the model's answer is
     discounted when the rules heard a different intent. A cancellation cannot be undone,
     so the model alone never decides one: without the rules hearing a cancel, the answer is
     the rules' intent, or `other` below the escalation threshold. The model's
     probabilities are returned unchanged for the record.
     """
-    from .rules import decide, score_intents
-
-    intent, confidence, probs = predict(text, subject)
-    t = preprocess(text, subject)
-    rule_intent, rule_conf = decide(t, score_intents(t))
+    intent, confidence, probs = model
     if rule_intent == intent:
         return intent, max(confidence, rule_conf), probs
     if intent == Intent.cancel_order:
