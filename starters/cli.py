@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="save each contact's workflow history as JSON (for replay tests)",
     )
+    run.add_argument(
+        "--record",
+        metavar="DIR",
+        help="write each scenario's behaviour fingerprint (replies, ledger, states) as JSON",
+    )
     classify = sub.add_parser(
         "classify", help="read messages: one as an argument, or JSON lines on standard input"
     )
@@ -92,7 +97,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from starters.scenario_runner import run_all
 
         history_dir = Path(args.histories) if args.histories else None
-        return await run_all(args.paths, args.jobs, history_dir=history_dir)
+        record_dir = Path(args.record) if args.record else None
+        return await run_all(args.paths, args.jobs, history_dir=history_dir, record_dir=record_dir)
     if args.command == "eval":
         from desk.classifier.evaluation import report_text
 

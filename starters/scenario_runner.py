@@ -42,6 +42,7 @@ from desk.scenario_format import (
 from desk.store.sandbox import SandboxShop
 from desk.store.scenario_loader import load_scenario_into
 from desk.temporal_client import register_search_attributes
+from starters.scenario_fingerprint import fingerprint, pinned_t0
 from workers.worker import build_worker
 
 TASK_QUEUE = "scenario"
@@ -135,8 +136,15 @@ async def _save_histories(
 
 
 async def _play(
-    env: WorkflowEnvironment, scenario: Scenario, shop: SandboxShop, history_dir: Path | None = None
+    env: WorkflowEnvironment,
+    scenario: Scenario,
+    shop: SandboxShop,
+    history_dir: Path | None = None,
+    record_dir: Path | None = None,
 ) -> dict[str, Any]:
+    if record_dir is not None:
+        # A fixed weekday and hour: recordings made on different days compare equal.
+        await _advance_to(env, pinned_t0(await env.get_current_time()))
     t0 = await env.get_current_time()
     load_scenario_into(shop, scenario, t0)
     events: list[tuple[timedelta, int, int, ScenarioMessage | ScenarioDecision]] = [
@@ -157,7 +165,13 @@ async def _play(
     snaps = [await _snapshot(env.client, c) for c in contacts]
     if history_dir is not None:
         await _save_histories(env.client, contacts, history_dir, scenario)
-    return _outcome(scenario, snaps, shop)
+    outcome = _outcome(scenario, snaps, shop)
+    if record_dir is not None:
+        record_dir.mkdir(parents=True, exist_ok=True)
+        (record_dir / f"{scenario.name}.json").write_text(
+            json.dumps(fingerprint(outcome, snaps, shop, t0), indent=1, sort_keys=True) + "\n"
+        )
+    return outcome
 
 
 def _outcome(scenario: Scenario, snaps: list[ContactSnapshot], shop: SandboxShop) -> dict[str, Any]:
@@ -207,7 +221,10 @@ def check(outcome: dict[str, Any], expect: dict[str, Any]) -> list[str]:
 
 
 async def run_scenario(
-    path: Path, policy: PolicyConfig | None = None, history_dir: Path | None = None
+    path: Path,
+    policy: PolicyConfig | None = None,
+    history_dir: Path | None = None,
+    record_dir: Path | None = None,
 ) -> dict[str, Any]:
     try:
         scenario = load_scenario(path)
@@ -226,7 +243,7 @@ async def run_scenario(
             async with env:
                 await register_search_attributes(env.client)
                 async with build_worker(env.client, shop, TASK_QUEUE, policy or PolicyConfig()):
-                    outcome = await _play(env, scenario, shop, history_dir)
+                    outcome = await _play(env, scenario, shop, history_dir, record_dir)
         except Exception as err:  # a broken scenario run is reported, the others still run
             return {
                 "scenario": scenario.name,
@@ -242,7 +259,11 @@ async def run_scenario(
 
 
 async def run_all(
-    paths: list[str], jobs: int, out: Any = sys.stdout, history_dir: Path | None = None
+    paths: list[str],
+    jobs: int,
+    out: Any = sys.stdout,
+    history_dir: Path | None = None,
+    record_dir: Path | None = None,
 ) -> int:
     files = scenario_files(paths)
     if not files:
@@ -253,7 +274,7 @@ async def run_all(
 
     async def one(p: Path) -> dict[str, Any]:
         async with gate:
-            result = await run_scenario(p, history_dir=history_dir)
+            result = await run_scenario(p, history_dir=history_dir, record_dir=record_dir)
         print(json.dumps(result), file=out, flush=True)
         return result
 
