@@ -10,9 +10,9 @@ from temporalio import activity
 from temporalio.client import Client
 
 from desk.config import PolicyConfig
+from desk.contact import ContactInput
 from desk.models import RoutedMessage
-from desk.routing import CONTACT_WORKFLOW
-from workflows.contact_input import ContactInput
+from desk.routing import CONTACT_WORKFLOW, CUSTOMER_MESSAGE_SIGNAL
 
 
 class RoutingActivities:
@@ -30,7 +30,7 @@ class RoutingActivities:
             ContactInput(contact_id=routed.contact_id, policy=self.policy),
             id=routed.contact_id,
             task_queue=self.task_queue,
-            start_signal="customer_message",
+            start_signal=CUSTOMER_MESSAGE_SIGNAL,
             start_signal_args=[routed],
             static_summary=f"{routed.understanding.intent.value}: {who}, {about}",
         )

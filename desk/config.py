@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,6 +39,9 @@ class PolicyConfig(BaseModel):
     lost_after_late_days: float = Field(3, ge=0)
     handling_days: int = Field(2, ge=0, description="business days from placing to ship-by")
     unshipped_escalate_days: float = Field(5, gt=0)
+    recheck_after_expected_days: float = Field(
+        1, ge=0, description="where_is_my_order step 2: re-trace this long after the ETA"
+    )
     late_recheck_hours: float = Field(48, gt=0)
     repeat_claim_limit: int = Field(2, ge=1)
     claim_window_days: float = Field(365, gt=0)
@@ -53,9 +55,22 @@ class PolicyConfig(BaseModel):
     )
     auto_approve_limit: dict[Tier, float] = Field(default_factory=lambda: _tiers(500, 200, 100, 0))
     escalation_sla_hours: dict[Tier, float] = Field(default_factory=lambda: _tiers(4, 24, 24, 4))
+    escalation_top_level: int = Field(3, ge=1, description="escalation levels: team, lead, manager")
+    escalation_slow_reminder_hours: float = Field(
+        24, gt=0, description="past the top level, supervisors are reminded at most this often"
+    )
+    holding_replies_max: int = Field(
+        3, ge=0, description="holding replies a customer gets while a decision is late"
+    )
+    human_owned_check_hours: float = Field(
+        24, gt=0, description="how often a contact a person owns checks its history length"
+    )
     fastest_service: str = "express"
     max_history_events: int = Field(
         8000, ge=200, description="continue-as-new once a contact's history is this long"
+    )
+    carried_entries: int = Field(
+        300, ge=10, description="messages and timeline entries carried into a new run"
     )
     time_scale: float = Field(
         1.0, gt=0, le=1, description="multiplies every timer; demos use a small value"
@@ -68,13 +83,6 @@ class PolicyConfig(BaseModel):
             if missing:
                 raise ValueError(f"{name} has no value for tier(s) {', '.join(missing)}")
         return self
-
-    def hours(self, h: float) -> timedelta:
-        """A policy duration as a workflow timer, scaled for demos."""
-        return timedelta(hours=h * self.time_scale)
-
-    def days(self, d: float) -> timedelta:
-        return self.hours(d * 24)
 
 
 def _format_validation(prefix: str, err: ValidationError) -> str:

@@ -14,6 +14,10 @@ from desk.models import InboundMessage, SenderMatch
 
 INTAKE_WORKFLOW = "IntakeWorkflow"
 CONTACT_WORKFLOW = "ContactWorkflow"
+# The contact's message signal, by name only where the SDK takes nothing else: the
+# signal-with-start of the routing activity (which may not import the workflow). Every
+# other client names handlers through ``ContactWorkflow`` itself.
+CUSTOMER_MESSAGE_SIGNAL = "customer_message"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 

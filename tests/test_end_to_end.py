@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from desk.binaries import find_binary
 from desk.config import PolicyConfig, Settings
 from desk.models import ContactSnapshot, ContactState
+from desk.policy.rules import Rule
 from desk.scenario_format import load_scenario
 from desk.store.sandbox import SandboxShop
 from desk.store.scenario_loader import load_scenario_into
@@ -139,7 +140,7 @@ async def test_messages_from_two_channels_make_one_contact(desk: Any) -> None:
     replies = shop.outbox(contact)
     assert len(replies) == 1 and snap.carrier_case in replies[0].body
     assert replies[0].channel == "email" and replies[0].to == "dana@example.com"
-    assert any(e.rule == "carrier_search" for e in snap.timeline)
+    assert any(e.rule == Rule.carrier_search for e in snap.timeline)
 
 
 async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: Any) -> None:

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from desk.config import PolicyConfig
 from desk.models import LineRef, Order, Preference, ProposedResolution, ResolutionKind, Tier
+from desk.policy.rules import Rule
 
 
 class Loss(StrEnum):
@@ -31,6 +32,11 @@ def affected_lines(order: Order, skus: list[str] | None) -> list[LineRef]:
     return [
         LineRef(sku=ln.sku, name=ln.name, qty=ln.qty, unit_price=ln.unit_price) for ln in chosen
     ]
+
+
+def whole_order(order: Order, skus: list[str] | None) -> bool:
+    """The lines concerned are every open line of the order (none named means all)."""
+    return not skus or {ln.sku for ln in order.lines if not ln.cancelled} <= set(skus)
 
 
 def _total(lines: list[LineRef]) -> float:
@@ -62,18 +68,19 @@ def plan_reship_or_refund(
     # Rule order is POLICY.md's: the customer's stated preference (1) comes before the
     # already-reshipped rule (2), which comes before stock (3).
     if preference == "refund":
-        reship, refund, rule = [], lines, "reship_or_refund.1: customer asked for a refund"
+        reship, refund = [], lines
+        rule = Rule.reship_or_refund_1.because("customer asked for a refund")
     elif preference == "reship":
         reship, refund = in_stock, out_of_stock
-        rule = "reship_or_refund.1: customer asked for a replacement (in-stock lines)"
+        rule = Rule.reship_or_refund_1.because("customer asked for a replacement (in-stock lines)")
     elif already_reshipped:
         reship, refund = [], lines
-        rule = (
-            f"reship_or_refund.2: order already reshipped {order.prior_reships}x for a lost parcel"
+        rule = Rule.reship_or_refund_2.because(
+            f"order already reshipped {order.prior_reships}x for a lost parcel"
         )
     else:
         reship, refund = in_stock, out_of_stock
-        rule = "reship_or_refund.3: reship what is in stock, refund the rest"
+        rule = Rule.reship_or_refund_3.because("reship what is in stock, refund the rest")
 
     refund_shipping = 0.0
     # Rule 5: shipping is refunded only for a lost/missing parcel that held the whole order,
@@ -113,6 +120,9 @@ def plan_reship_or_refund(
     return Plan(proposal=proposal, within_limit=money <= limit, limit=limit)
 
 
+_OVERRIDE = Rule.escalation_3.because("supervisor override")
+
+
 def override_proposal(
     resolution: ResolutionKind, amount: float | None, base: ProposedResolution | None, order: Order
 ) -> ProposedResolution:
@@ -124,7 +134,7 @@ def override_proposal(
             refund_lines=lines,
             refund_amount=amount or 0.0,
             money_at_stake=amount or 0.0,
-            rule="supervisor override",
+            rule=_OVERRIDE,
         )
     if resolution == ResolutionKind.reship:
         return ProposedResolution(
@@ -132,15 +142,13 @@ def override_proposal(
             reship_lines=lines,
             service=(base.service if base else None),
             money_at_stake=_total(lines),
-            rule="supervisor override",
+            rule=_OVERRIDE,
         )
     if resolution == ResolutionKind.reship_and_refund and base is not None:
-        return base.model_copy(
-            update={"refund_amount": amount or 0.0, "rule": "supervisor override"}
-        )
+        return base.model_copy(update={"refund_amount": amount or 0.0, "rule": _OVERRIDE})
     return ProposedResolution(
         kind=resolution,
         refund_amount=amount or 0.0,
         money_at_stake=amount or 0.0,
-        rule="supervisor override",
+        rule=_OVERRIDE,
     )

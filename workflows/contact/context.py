@@ -1,0 +1,88 @@
+"""The running contact: its record and policy, and the small acts every step shares —
+the clock, the timeline, the state and what operators see of it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from desk.config import PolicyConfig
+    from desk.contact import ContactRecord
+    from desk.models import ContactState, Customer, Order, RoutedMessage, TimelineEntry
+    from desk.policy.carrier_record import primary_shipment
+    from desk.policy.rules import Rule
+
+from workflows.contact import visibility
+
+
+class Contact:
+    def __init__(self, contact_id: str, cfg: PolicyConfig, record: ContactRecord) -> None:
+        self.id = contact_id
+        self.cfg = cfg
+        self.rec = record
+
+    # ------------------------------------------------------------ facts
+
+    def now(self) -> datetime:
+        return workflow.now()
+
+    @property
+    def order(self) -> Order:
+        assert self.rec.order is not None, "a playbook runs only on a matched order"
+        return self.rec.order
+
+    @property
+    def customer(self) -> Customer:
+        assert self.rec.customer is not None, "a playbook runs only for a matched customer"
+        return self.rec.customer
+
+    # ------------------------------------------------------------ messages
+
+    def receive(self, routed: RoutedMessage) -> None:
+        """Record a message; a retried route or webhook (same message id) is dropped."""
+        if any(r.message.message_id == routed.message.message_id for r in self.rec.routed):
+            return
+        self.rec.routed.append(routed)
+        u = routed.understanding
+        if u.preference and routed.match.verified:
+            self.rec.preference = u.preference
+        self.note(
+            "message",
+            f"{routed.message.channel.value} from {routed.message.sender}: "
+            f"{routed.message.text[:200]!r} (read as {u.intent.value} {u.confidence:.2f})",
+            by="customer",
+        )
+
+    def adopt(self, routed: RoutedMessage) -> None:
+        """Take the customer, order and shipment a matched message names."""
+        if routed.match.customer:
+            self.rec.customer = routed.match.customer
+        if routed.match.order:
+            self.rec.order = routed.match.order
+            self.rec.shipment = primary_shipment(
+                self.rec.order.shipments, routed.understanding.tracking_numbers
+            )
+        self.upsert()
+
+    # ------------------------------------------------------------ the record as others see it
+
+    def note(self, kind: str, text: str, rule: Rule | None = None, by: str = "desk") -> None:
+        self.rec.timeline.append(
+            TimelineEntry(
+                at=self.now(), kind=kind, text=text, by=by, rule=rule.value if rule else None
+            )
+        )
+        self.details()
+
+    def set_state(self, state: ContactState) -> None:
+        self.rec.state = state
+        self.upsert()
+        self.details()
+
+    def details(self) -> None:
+        workflow.set_current_details(visibility.details_card(self.rec))
+
+    def upsert(self) -> None:
+        workflow.upsert_search_attributes(visibility.search_attribute_updates(self.rec))

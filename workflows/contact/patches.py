@@ -1,0 +1,45 @@
+"""Every ``workflow.patched`` id the contact workflow uses, in one place.
+
+A patch guards a behaviour change under running contacts: new runs take the new path and
+record a marker, histories written before the change replay the old path. Each id says what
+it guards and when it may go. Removing one takes two releases: first ``deprecate_patch``
+(new runs stop recording the marker check; old histories still replay), then, once no
+contact started before the change is open anywhere (a visibility query on StartTime),
+delete the old branch. ``tests/histories/`` replays recorded contacts of every version.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from temporalio import workflow
+
+
+class Patch(StrEnum):
+    misdelivery_reply = "dnr-misdelivery-reply"
+    """delivered_not_received step 2 tells the customer about the misdelivery before
+    resolving. Contacts started earlier resolved without that reply (histories v1).
+    Removable once no contact from before 2026-11 is open."""
+
+    playbooks_added = "wrong-damaged-address-playbooks"
+    """wrong_item, damaged_item and change_address run their playbooks; before, these
+    intents escalated ``unclear_request``. Removable once no such escalated contact from
+    before the playbooks existed is open (they may wait on a person for weeks)."""
+
+    human_owned_check = "human-owned-daily-history-check"
+    """A contact a person owns wakes daily to check its history length (continue-as-new);
+    before, it waited on the close decision with no timer. Removable once no contact taken
+    over before the change is still owned."""
+
+    supervisor_alerts = "supervisor-alerts"
+    """Escalations and SLA breaches alert the supervisors through the helpdesk port.
+    Removable once no contact escalated before the alerts existed is open."""
+
+    helpdesk_open_contacts = "helpdesk-open-contacts"
+    """The helpdesk is told when a contact opens and closes (so follow-ups naming no order
+    find it). Removable once no contact started before the registry existed is open."""
+
+
+def patched(patch: Patch) -> bool:
+    """``workflow.patched`` for one of the ids above."""
+    return workflow.patched(patch.value)

@@ -1,0 +1,177 @@
+"""The contact workflow: one customer problem about one order, from first message to close.
+
+The orchestrator only: identity → playbook → outcome → escalation or reopen window →
+close, with continue-as-new for contacts that wait on a person for long. The playbooks
+(``playbooks/``), the shared steps (``calls``, ``waiting``, ``identity``, ``escalation``,
+``reopen``, ``resolution``) and the rules (``desk.policy``) do the rest. The contact's
+whole state is one ``ContactRecord``; a running contact keeps the ``PolicyConfig`` it
+started with.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from desk.contact import ContactInput, ContactRecord, DecisionReceipt, Stage
+    from desk.models import (
+        ContactSnapshot,
+        ContactState,
+        EscalationReason,
+        RoutedMessage,
+        SupervisorDecision,
+    )
+    from desk.policy.intents import unclear
+    from desk.policy.rules import Rule
+    from desk.routing import CONTACT_WORKFLOW, CUSTOMER_MESSAGE_SIGNAL
+
+from workflows.contact import calls, escalation, identity, reopen
+from workflows.contact.context import Contact
+from workflows.contact.outcome import Escalate, Final, Outcome, Resolved
+from workflows.contact.patches import patched
+from workflows.contact.playbooks import PLAYBOOKS
+
+
+@workflow.defn(name=CONTACT_WORKFLOW)
+class ContactWorkflow:
+    @workflow.init
+    def __init__(self, input: ContactInput) -> None:
+        # The record exists before any handler runs: a message signalled with the start,
+        # or in the first task of a continued run, lands in it and is never lost.
+        self.c = Contact(input.contact_id, input.policy, input.memory or ContactRecord())
+
+    # ------------------------------------------------------------ handlers
+
+    @workflow.signal(name=CUSTOMER_MESSAGE_SIGNAL)
+    def customer_message(self, routed: RoutedMessage) -> None:
+        self.c.receive(routed)
+
+    @workflow.update
+    def decide(self, decision: SupervisorDecision) -> DecisionReceipt:
+        """A supervisor's decision; one that does not fit is refused by the validator, so
+        its sender sees why and the contact's history holds nothing of it."""
+        self.c.rec.pending_decision = decision
+        return DecisionReceipt(
+            contact_id=self.c.id,
+            action=decision.action.value,
+            by=decision.by,
+            state=self.c.rec.state,
+        )
+
+    @decide.validator
+    def _decision_fits(self, decision: SupervisorDecision) -> None:
+        if why_not := escalation.why_refused(self.c, decision):
+            raise ValueError(f"decision refused: {why_not}")
+
+    @workflow.signal
+    def supervisor_decision(self, decision: SupervisorDecision) -> None:
+        """The decision as a signal, for contacts and clients from before ``decide``: a
+        refusal can only be recorded on the timeline."""
+        if why_not := escalation.why_refused(self.c, decision):
+            self.c.note(
+                "decision_refused",
+                f"{decision.action.value} by {decision.by}: {why_not}",
+                by=decision.by,
+            )
+            return
+        self.c.rec.pending_decision = decision
+
+    @workflow.query
+    def snapshot(self) -> ContactSnapshot:
+        return self.c.rec.snapshot(self.c.id)
+
+    # ------------------------------------------------------------ the run
+
+    @workflow.run
+    async def run(self, input: ContactInput) -> ContactSnapshot:
+        c = self.c
+        if input.memory is not None and input.memory.stage is not None:
+            final = await self._resume(input.memory.stage)
+        else:
+            final = await self._from_first_message()
+        reopened = isinstance(final, Resolved) and final.opens_reopen_window
+        if reopened and (dispute := await reopen.window(c)):
+            await self._conclude(dispute)  # a person decides; no second reopen window
+        await calls.helpdesk_close(c)
+        resolution = c.rec.resolution.value if c.rec.resolution else "no resolution"
+        c.note("closed", f"contact finished: {c.rec.state.value}, {resolution}")
+        return c.rec.snapshot(c.id)
+
+    async def _from_first_message(self) -> Final:
+        c = self.c
+        await workflow.wait_condition(lambda: bool(c.rec.routed))
+        message = c.rec.take_message()
+        assert message is not None
+        c.adopt(message)
+        if identity.needs_verifying(message):
+            verified = await identity.verify(c)
+            if isinstance(verified, Resolved):
+                return await self._conclude(verified)
+            message = verified
+        await calls.helpdesk_open(c)
+        try:
+            return await self._conclude(await self._playbook(message))
+        except ActivityError as err:
+            # A shop or carrier that refuses an action for good (the parcel shipped between
+            # our check and the cancellation, an order that vanished) must not fail the
+            # contact: a person takes it from there, with the refusal on the timeline.
+            cause = str(err.cause) if err.cause else str(err)
+            c.note("action_failed", f"{err.activity_type} refused: {cause}")
+            return await self._conclude(
+                Escalate(
+                    EscalationReason.unclear_request,
+                    Rule.refused_action,
+                    f"{err.activity_type}: {cause}",
+                )
+            )
+
+    async def _playbook(self, message: RoutedMessage) -> Outcome:
+        c, u = self.c, message.understanding
+        c.set_state(ContactState.investigating)
+        if handover := identity.hand_over_if_asked(message):
+            return handover
+        if why := unclear(u, c.cfg):
+            return Escalate(EscalationReason.unclear_request, Rule.intents, why)
+        if c.rec.order is None:
+            return Escalate(
+                EscalationReason.unclear_request,
+                Rule.unknown_order,
+                f"no order matched ({message.match.problem}); a person must identify it",
+            )
+        playbook = PLAYBOOKS.get(u.intent)
+        if playbook is None or (playbook.patch is not None and not patched(playbook.patch)):
+            return Escalate(
+                EscalationReason.unclear_request,
+                Rule.not_automated,
+                f"{u.intent.value} was not automated when this contact began; a person decides",
+            )
+        return await playbook.run(c)
+
+    async def _resume(self, stage: Stage) -> Final:
+        """A continued run picks up where the last one stopped: waiting on a person."""
+        c = self.c
+        c.upsert()
+        c.note("resumed", f"run {c.rec.runs} of this contact", Rule.long_life)
+        if stage == "escalated":
+            return self._finish(await escalation.await_decision(c))
+        return await escalation.human_owned(c)
+
+    async def _conclude(self, outcome: Outcome) -> Final:
+        """An escalation goes to a person first; a resolution is recorded."""
+        if isinstance(outcome, Escalate):
+            outcome = await escalation.escalate(self.c, outcome)
+        return self._finish(outcome)
+
+    def _finish(self, final: Final) -> Final:
+        if not isinstance(final, Resolved):
+            return final  # a person closed it; the close is already recorded
+        rec = self.c.rec
+        rec.resolution = final.kind
+        rec.mark_all_read()  # what arrived before the resolution was part of the decision
+        rec.autonomous = (not rec.decisions) if final.autonomous is None else final.autonomous
+        self.c.set_state(final.kind.final_state)
+        who = "autonomous" if rec.autonomous else "supervisor"
+        why = f": {final.why}" if final.why else ""
+        self.c.note("resolved", f"{final.kind.value} ({who}){why}", final.rule)
+        return final
