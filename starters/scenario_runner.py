@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
 from desk.binaries import find_binary
 from desk.config import PolicyConfig
+from desk.data_converter import DATA_CONVERTER
 from desk.models import (
     ContactSnapshot,
     ContactState,
@@ -233,7 +233,7 @@ async def run_scenario(
     started = time.monotonic()
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         runtime=_quiet_runtime(),
     )
     with tempfile.TemporaryDirectory(prefix="desk-scenario-") as tmp:

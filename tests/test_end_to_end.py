@@ -19,11 +19,11 @@ from typing import Any
 import httpx
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from desk.binaries import find_binary
 from desk.config import PolicyConfig, Settings
+from desk.data_converter import DATA_CONVERTER
 from desk.models import ContactSnapshot, ContactState
 from desk.scenario_format import load_scenario
 from desk.store.sandbox import SandboxShop
@@ -45,7 +45,7 @@ async def desk(
 ) -> AsyncIterator[tuple[WorkflowEnvironment, SandboxShop, httpx.AsyncClient]]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     shop = SandboxShop(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'shop.db'}")
     shop.create_all()

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from desk.binaries import find_binary
 from desk.config import PolicyConfig
+from desk.data_converter import DATA_CONVERTER as pydantic_data_converter
 from desk.models import (
     Channel,
     ContactSnapshot,
