@@ -17,6 +17,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY workers ./workers
 COPY starters ./starters
+COPY ingest ./ingest
 RUN pip install . && rm -rf build *.egg-info
 
 RUN useradd --create-home --uid 10001 desk

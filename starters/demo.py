@@ -30,8 +30,8 @@ from desk.models import (
 from desk.store.demo_shop import DemoContact, seed_demo_shop
 from desk.store.sandbox import SandboxShop
 from desk.temporal_client import connect
+from ingest.app import create_app
 from starters.embedded_temporal import start_embedded_temporal
-from starters.ingest_api import create_app
 from starters.serving import api_server, serve, stop_event
 from starters.simulator import post_message
 from workers.worker import build_worker

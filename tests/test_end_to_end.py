@@ -29,7 +29,7 @@ from desk.scenario_format import load_scenario
 from desk.store.sandbox import SandboxShop
 from desk.store.scenario_loader import load_scenario_into
 from desk.temporal_client import register_search_attributes
-from starters.ingest_api import create_app
+from ingest.app import create_app
 from tests.waiting import until
 from workers.worker import build_worker
 

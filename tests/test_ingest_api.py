@@ -25,7 +25,7 @@ from desk.binaries import find_binary
 from desk.config import Settings
 from desk.data_converter import DATA_CONVERTER
 from desk.models import Channel, InboundMessage
-from starters.ingest_api import create_app
+from ingest.app import create_app
 
 BASE_URL = "http://127.0.0.1"
 TASK_QUEUE = "ingest-test"
