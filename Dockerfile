@@ -18,6 +18,7 @@ COPY activities ./activities
 COPY workers ./workers
 COPY starters ./starters
 COPY ingest ./ingest
+COPY supervisor ./supervisor
 RUN pip install . && rm -rf build *.egg-info
 
 RUN useradd --create-home --uid 10001 desk
