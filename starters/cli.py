@@ -115,7 +115,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
         return await run_up(settings, policy)
     if args.command == "demo":
-        from starters.demo import run_demo
+        from devtools.demo import run_demo
 
         return await run_demo(settings, policy, once=args.once, contacts=args.contacts)
     if args.command == "worker":

@@ -11,8 +11,8 @@ from desk.config import PolicyConfig, Settings
 from desk.store.demo_shop import seed_demo_shop
 from desk.store.sandbox import SandboxShop
 from desk.temporal_client import connect
+from devtools.embedded_temporal import start_embedded_temporal
 from ingest.app import create_app
-from starters.embedded_temporal import start_embedded_temporal
 from starters.serving import api_server, serve, stop_event
 from workers.worker import build_worker
 

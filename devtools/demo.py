@@ -30,10 +30,10 @@ from desk.models import (
 from desk.store.demo_shop import DemoContact, seed_demo_shop
 from desk.store.sandbox import SandboxShop
 from desk.temporal_client import connect
+from devtools.embedded_temporal import start_embedded_temporal
+from devtools.simulator import post_message
 from ingest.app import create_app
-from starters.embedded_temporal import start_embedded_temporal
 from starters.serving import api_server, serve, stop_event
-from starters.simulator import post_message
 from workers.worker import build_worker
 
 DEMO_TIME_SCALE = 1 / 17280  # 48 h of policy time -> 10 s
