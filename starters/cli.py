@@ -93,7 +93,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "scenario":
         from pathlib import Path
 
-        from starters.scenario_runner import run_all
+        from devtools.scenarios.runner import run_all
 
         history_dir = Path(args.histories) if args.histories else None
         record_dir = Path(args.record) if args.record else None

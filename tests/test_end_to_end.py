@@ -25,10 +25,10 @@ from desk.binaries import find_binary
 from desk.config import PolicyConfig, Settings
 from desk.data_converter import DATA_CONVERTER
 from desk.models import ContactSnapshot, ContactState
-from desk.scenario_format import load_scenario
 from desk.store.sandbox import SandboxShop
-from desk.store.scenario_loader import load_scenario_into
 from desk.temporal_client import register_search_attributes
+from devtools.scenarios.format import load_scenario
+from devtools.scenarios.loader import load_scenario_into
 from ingest.app import create_app
 from tests.waiting import until
 from workers.worker import build_worker

@@ -26,10 +26,10 @@ from desk.models import (
     SupervisorDecision,
 )
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-from desk.scenario_format import load_scenario
 from desk.store.sandbox import SandboxShop
-from desk.store.scenario_loader import load_scenario_into
 from desk.temporal_client import register_search_attributes
+from devtools.scenarios.format import load_scenario
+from devtools.scenarios.loader import load_scenario_into
 from tests.waiting import until
 from workers.worker import build_worker
 

@@ -16,7 +16,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from desk.data_converter import DATA_CONVERTER
-from starters.scenario_runner import run_all, run_scenario
+from devtools.scenarios.runner import run_all, run_scenario
 from workers.worker import WORKFLOWS
 
 ROOT = Path(__file__).resolve().parents[1]

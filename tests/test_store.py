@@ -30,10 +30,8 @@ from desk.models import (
 )
 from desk.policy.carrier_record import read_carrier_record
 from desk.ports import Conflict, NotFound
-from desk.scenario_format import Scenario, load_scenario
 from desk.store.demo_shop import ORDER_STATES, demo_contacts, seed_demo_shop
 from desk.store.sandbox import FOUND_BY_SEARCH, SandboxShop, case_number_for
-from desk.store.scenario_loader import ScenarioLoadError, load_scenario_into
 from desk.store.tables import (
     Base,
     CarrierCaseRow,
@@ -43,6 +41,8 @@ from desk.store.tables import (
     RefundRow,
     ShipmentRow,
 )
+from devtools.scenarios.format import Scenario, load_scenario
+from devtools.scenarios.loader import ScenarioLoadError, load_scenario_into
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "shared" / "scenarios"
 EXAMPLES = sorted(SCENARIOS.glob("*.yaml"))

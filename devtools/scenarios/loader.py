@@ -12,14 +12,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desk.scenario_format import (
-    Scenario,
-    ScenarioCustomer,
-    ScenarioError,
-    ScenarioEvent,
-    ScenarioOrder,
-    ScenarioShipment,
-)
 from desk.store.sandbox import (
     IDENTITY_KINDS,
     IdentityKind,
@@ -38,6 +30,14 @@ from desk.store.tables import (
     ScanEventRow,
     ShipmentRow,
     as_utc,
+)
+from devtools.scenarios.format import (
+    Scenario,
+    ScenarioCustomer,
+    ScenarioError,
+    ScenarioEvent,
+    ScenarioOrder,
+    ScenarioShipment,
 )
 
 

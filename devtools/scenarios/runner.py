@@ -31,7 +31,10 @@ from desk.models import (
     SupervisorDecision,
 )
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-from desk.scenario_format import (
+from desk.store.sandbox import SandboxShop
+from desk.temporal_client import register_search_attributes
+from devtools.scenarios.fingerprint import fingerprint, pinned_t0
+from devtools.scenarios.format import (
     Scenario,
     ScenarioDecision,
     ScenarioError,
@@ -39,10 +42,7 @@ from desk.scenario_format import (
     load_scenario,
     scenario_files,
 )
-from desk.store.sandbox import SandboxShop
-from desk.store.scenario_loader import load_scenario_into
-from desk.temporal_client import register_search_attributes
-from starters.scenario_fingerprint import fingerprint, pinned_t0
+from devtools.scenarios.loader import load_scenario_into
 from workers.worker import build_worker
 
 TASK_QUEUE = "scenario"
