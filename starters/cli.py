@@ -99,7 +99,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
         record_dir = Path(args.record) if args.record else None
         return await run_all(args.paths, args.jobs, history_dir=history_dir, record_dir=record_dir)
     if args.command == "eval":
-        from desk.classifier.evaluation import report_text
+        from devtools.classifier_training.evaluation import report_text
 
         print(report_text(args.which))
         return 0
