@@ -19,6 +19,7 @@ import httpx
 import structlog
 from temporalio.client import Client
 
+from desk.adapters.sandbox import SandboxShop
 from desk.config import PolicyConfig, Settings
 from desk.models import (
     ContactSnapshot,
@@ -27,9 +28,8 @@ from desk.models import (
     SupervisorAction,
     SupervisorDecision,
 )
-from desk.store.demo_shop import DemoContact, seed_demo_shop
-from desk.store.sandbox import SandboxShop
 from desk.temporal_client import connect
+from devtools.demo_shop import DemoContact, seed_demo_shop
 from devtools.embedded_temporal import start_embedded_temporal
 from devtools.simulator import post_message
 from ingest.app import create_app

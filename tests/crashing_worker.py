@@ -17,10 +17,10 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from desk.adapters.sandbox import SandboxShop
 from desk.config import PolicyConfig
 from desk.data_converter import DATA_CONVERTER
 from desk.models import ExecutionResult, LineRef
-from desk.store.sandbox import SandboxShop
 from workers.worker import WORKFLOWS, desk_activities
 
 

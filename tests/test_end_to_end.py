@@ -21,11 +21,11 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from desk.adapters.sandbox import SandboxShop
 from desk.binaries import find_binary
 from desk.config import PolicyConfig, Settings
 from desk.data_converter import DATA_CONVERTER
 from desk.models import ContactSnapshot, ContactState
-from desk.store.sandbox import SandboxShop
 from desk.temporal_client import register_search_attributes
 from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into

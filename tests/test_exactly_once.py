@@ -11,12 +11,12 @@ import pytest
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.resolution import ResolutionActivities
+from desk.adapters.sandbox import SandboxShop
 from desk.binaries import find_binary
 from desk.config import PolicyConfig
 from desk.data_converter import DATA_CONVERTER
 from desk.models import ContactSnapshot, ContactState, InboundMessage, LineRef, ResolutionKind
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-from desk.store.sandbox import SandboxShop
 from desk.temporal_client import register_search_attributes
 from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into

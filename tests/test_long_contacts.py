@@ -12,6 +12,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
+from desk.adapters.sandbox import SandboxShop
 from desk.binaries import find_binary
 from desk.config import PolicyConfig
 from desk.data_converter import DATA_CONVERTER as pydantic_data_converter
@@ -26,7 +27,6 @@ from desk.models import (
     SupervisorDecision,
 )
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-from desk.store.sandbox import SandboxShop
 from desk.temporal_client import register_search_attributes
 from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into

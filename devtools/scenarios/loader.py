@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desk.store.sandbox import (
+from desk.adapters.sandbox import (
     IDENTITY_KINDS,
     IdentityKind,
     SandboxShop,
@@ -20,7 +20,7 @@ from desk.store.sandbox import (
     normalise_order_number,
     normalise_tracking,
 )
-from desk.store.tables import (
+from desk.adapters.sandbox.tables import (
     ClaimRow,
     CustomerRow,
     IdentityRow,

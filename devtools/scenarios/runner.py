@@ -20,6 +20,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
+from desk.adapters.sandbox import SandboxShop
 from desk.binaries import find_binary
 from desk.config import PolicyConfig
 from desk.data_converter import DATA_CONVERTER
@@ -31,7 +32,6 @@ from desk.models import (
     SupervisorDecision,
 )
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-from desk.store.sandbox import SandboxShop
 from desk.temporal_client import register_search_attributes
 from devtools.scenarios.fingerprint import fingerprint, pinned_t0
 from devtools.scenarios.format import (

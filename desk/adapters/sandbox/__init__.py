@@ -24,6 +24,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from desk.adapters.sandbox.tables import (
+    AddressColumns,
+    Base,
+    CarrierCaseRow,
+    ClaimRow,
+    CustomerRow,
+    IdentityRow,
+    InventoryRow,
+    OpenContactRow,
+    OrderChangeRow,
+    OrderLineRow,
+    OrderRow,
+    OutboxRow,
+    RefundRow,
+    ReplacementOrderRow,
+    ReturnLabelRow,
+    ScanEventRow,
+    ShipmentRow,
+    SupervisorAlertRow,
+    as_utc,
+)
 from desk.models import (
     Address,
     Carrier,
@@ -47,27 +68,6 @@ from desk.models import (
     TraceResult,
 )
 from desk.ports import Conflict, NotFound
-from desk.store.tables import (
-    AddressColumns,
-    Base,
-    CarrierCaseRow,
-    ClaimRow,
-    CustomerRow,
-    IdentityRow,
-    InventoryRow,
-    OpenContactRow,
-    OrderChangeRow,
-    OrderLineRow,
-    OrderRow,
-    OutboxRow,
-    RefundRow,
-    ReplacementOrderRow,
-    ReturnLabelRow,
-    ScanEventRow,
-    ShipmentRow,
-    SupervisorAlertRow,
-    as_utc,
-)
 
 T = TypeVar("T")
 IdentityKind = Literal["email", "phone", "chat", "social"]

@@ -17,6 +17,18 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
+from desk.adapters.sandbox import SandboxShop, normalise_identity
+from desk.adapters.sandbox.tables import (
+    ClaimRow,
+    CustomerRow,
+    IdentityRow,
+    InventoryRow,
+    OrderLineRow,
+    OrderRow,
+    ScanEventRow,
+    ShipmentRow,
+    as_utc,
+)
 from desk.models import (
     Address,
     Attachment,
@@ -28,18 +40,6 @@ from desk.models import (
     OrderStatus,
     ScanStatus,
     Tier,
-)
-from desk.store.sandbox import SandboxShop, normalise_identity
-from desk.store.tables import (
-    ClaimRow,
-    CustomerRow,
-    IdentityRow,
-    InventoryRow,
-    OrderLineRow,
-    OrderRow,
-    ScanEventRow,
-    ShipmentRow,
-    as_utc,
 )
 
 ORDER_COUNT = 300
