@@ -17,6 +17,9 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY workers ./workers
 COPY starters ./starters
+COPY ingest ./ingest
+COPY supervisor ./supervisor
+COPY devtools ./devtools
 RUN pip install . && rm -rf build *.egg-info
 
 RUN useradd --create-home --uid 10001 desk

@@ -29,7 +29,7 @@ scenarios: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy desk workflows activities workers starters
+	$(BIN)/mypy desk workflows activities workers starters ingest supervisor devtools
 
 bench: install
 	$(BIN)/python benchmarks/classifier_speed.py

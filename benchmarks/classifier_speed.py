@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from desk.classifier import classify
-from desk.classifier.evaluation import CORPUS_PATH
+from devtools.classifier_training.evaluation import CORPUS_PATH
 
 BUDGET_MS = 5.0
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 
 from desk.config import ConfigError, Settings, load_policy
-from desk.models import ContactSnapshot, ResolutionKind, SupervisorAction, SupervisorDecision
+from desk.models import ResolutionKind, SupervisorAction
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -94,13 +93,13 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "scenario":
         from pathlib import Path
 
-        from starters.scenario_runner import run_all
+        from devtools.scenarios.runner import run_all
 
         history_dir = Path(args.histories) if args.histories else None
         record_dir = Path(args.record) if args.record else None
         return await run_all(args.paths, args.jobs, history_dir=history_dir, record_dir=record_dir)
     if args.command == "eval":
-        from desk.classifier.evaluation import report_text
+        from devtools.classifier_training.evaluation import report_text
 
         print(report_text(args.which))
         return 0
@@ -116,7 +115,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
         return await run_up(settings, policy)
     if args.command == "demo":
-        from starters.demo import run_demo
+        from devtools.demo import run_demo
 
         return await run_demo(settings, policy, once=args.once, contacts=args.contacts)
     if args.command == "worker":
@@ -135,45 +134,23 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 
 async def _supervise(args: argparse.Namespace, settings: Settings) -> int:
-    from temporalio.service import RPCError
-
-    from desk.policy.supervisor_decisions import refusal
     from desk.temporal_client import connect
+    from supervisor import commands
 
     client = await connect(settings)
     if args.command == "escalations":
-        from starters.supervisor_queue import escalation_queue
-
-        for row in await escalation_queue(client):
-            print(json.dumps(row, default=str))
-        return 0
-    handle = client.get_workflow_handle(args.contact_id)
-    try:
-        snap = await handle.query("snapshot", result_type=ContactSnapshot)
-    except RPCError as err:
-        print(f"desk: no contact {args.contact_id}: {err.message}", file=sys.stderr)
-        return 2
+        return await commands.escalations(client)
     if args.command == "show":
-        print(snap.model_dump_json(indent=2))
-        return 0
-    try:
-        decision = SupervisorDecision(
-            action=SupervisorAction(args.action),
-            by=args.by,
-            note=args.note,
-            resolution=ResolutionKind(args.resolution) if args.resolution else None,
-            amount=args.amount,
-        )
-    except ValueError as err:
-        print(f"desk: invalid decision: {err}", file=sys.stderr)
-        return 2
-    why_not = refusal(decision, snap.state, snap.proposed_resolution)
-    if why_not:
-        print(f"desk: decision refused: {why_not}", file=sys.stderr)
-        return 2
-    await handle.signal("supervisor_decision", decision)
-    print(f"{decision.action.value} sent to {args.contact_id}")
-    return 0
+        return await commands.show(client, args.contact_id)
+    return await commands.decide(
+        client,
+        args.contact_id,
+        args.action,
+        by=args.by,
+        note=args.note,
+        resolution=args.resolution,
+        amount=args.amount,
+    )
 
 
 if __name__ == "__main__":

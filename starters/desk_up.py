@@ -6,13 +6,13 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from desk.adapters.sandbox import SandboxShop
 from desk.classifier.choice import build_classifier
 from desk.config import PolicyConfig, Settings
-from desk.store.demo_shop import seed_demo_shop
-from desk.store.sandbox import SandboxShop
 from desk.temporal_client import connect
-from starters.embedded_temporal import start_embedded_temporal
-from starters.ingest_api import create_app
+from devtools.demo_shop import seed_demo_shop
+from devtools.embedded_temporal import start_embedded_temporal
+from ingest.app import create_app
 from starters.serving import api_server, serve, stop_event
 from workers.worker import build_worker
 

@@ -17,7 +17,7 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from desk.store.sandbox import SandboxShop
+from desk.adapters.sandbox import SandboxShop
 
 _LOCAL_POSTGRES = (
     "postgresql://postgres@127.0.0.1:5432/test",

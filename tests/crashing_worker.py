@@ -15,17 +15,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from desk.adapters.sandbox import SandboxShop
 from desk.config import PolicyConfig
+from desk.data_converter import DATA_CONVERTER
 from desk.models import ExecutionResult, LineRef
-from desk.store.sandbox import SandboxShop
 from workers.worker import WORKFLOWS, desk_activities
 
 
 async def main(target: str, task_queue: str, shop_url: str) -> None:
-    client = await Client.connect(target, data_converter=pydantic_data_converter)
+    client = await Client.connect(target, data_converter=DATA_CONVERTER)
     shop = SandboxShop(shop_url)
 
     @activity.defn(name="issue_refund")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from desk.models import Attachment, Channel
-from starters.channel_formats import (
+from ingest.channel_formats import (
     PayloadError,
     from_chat,
     from_postmark_email,

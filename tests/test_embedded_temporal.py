@@ -17,7 +17,7 @@ from temporalio.common import SearchAttributeKey
 from desk import search_attributes
 from desk.config import Settings
 from desk.temporal_client import connect
-from starters.embedded_temporal import (
+from devtools.embedded_temporal import (
     EmbeddedTemporal,
     EmbeddedTemporalError,
     start_embedded_temporal,

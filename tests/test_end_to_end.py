@@ -19,18 +19,18 @@ from typing import Any
 import httpx
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from desk.adapters.sandbox import SandboxShop
 from desk.binaries import find_binary
 from desk.config import PolicyConfig, Settings
+from desk.data_converter import DATA_CONVERTER
 from desk.models import ContactSnapshot, ContactState
 from desk.policy.rules import Rule
-from desk.scenario_format import load_scenario
-from desk.store.sandbox import SandboxShop
-from desk.store.scenario_loader import load_scenario_into
 from desk.temporal_client import register_search_attributes
-from starters.ingest_api import create_app
+from devtools.scenarios.format import load_scenario
+from devtools.scenarios.loader import load_scenario_into
+from ingest.app import create_app
 from tests.waiting import until
 from workers.worker import build_worker
 
@@ -46,7 +46,7 @@ async def desk(
 ) -> AsyncIterator[tuple[WorkflowEnvironment, SandboxShop, httpx.AsyncClient]]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     shop = SandboxShop(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'shop.db'}")
     shop.create_all()

@@ -8,18 +8,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.resolution import ResolutionActivities
+from desk.adapters.sandbox import SandboxShop
 from desk.binaries import find_binary
 from desk.config import PolicyConfig
+from desk.data_converter import DATA_CONVERTER
 from desk.models import ContactSnapshot, ContactState, InboundMessage, LineRef, ResolutionKind
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-from desk.scenario_format import load_scenario
-from desk.store.sandbox import SandboxShop
-from desk.store.scenario_loader import load_scenario_into
 from desk.temporal_client import register_search_attributes
+from devtools.scenarios.format import load_scenario
+from devtools.scenarios.loader import load_scenario_into
 from tests.waiting import until
 from workers.worker import build_worker
 
@@ -31,7 +31,7 @@ TASK_QUEUE = "exactly-once"
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     async with env:
         await register_search_attributes(env.client)

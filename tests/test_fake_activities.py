@@ -16,13 +16,15 @@ import pytest
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import RetryPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from desk.data_converter import DATA_CONVERTER
+
 with workflow.unsafe.imports_passed_through():
     from activities.routing import RoutingActivities
+    from desk.adapters.sandbox import SandboxShop
     from desk.binaries import find_binary
     from desk.config import PolicyConfig
     from desk.models import (
@@ -46,9 +48,8 @@ with workflow.unsafe.imports_passed_through():
         TraceResult,
     )
     from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-    from desk.scenario_format import load_scenario
-    from desk.store.sandbox import SandboxShop
     from desk.temporal_client import register_search_attributes
+    from devtools.scenarios.format import load_scenario
     from tests.fakes import (
         MOCKED_ACTIVITY_NAMES,
         ActivityCall,
@@ -147,7 +148,7 @@ def _shop(t0: datetime) -> MemoryShop:
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     async with env:
         yield env

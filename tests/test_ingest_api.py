@@ -18,14 +18,14 @@ import pytest
 from fastapi import FastAPI
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from desk.binaries import find_binary
 from desk.config import Settings
+from desk.data_converter import DATA_CONVERTER
 from desk.models import Channel, InboundMessage
-from starters.ingest_api import create_app
+from ingest.app import create_app
 
 BASE_URL = "http://127.0.0.1"
 TASK_QUEUE = "ingest-test"
@@ -35,7 +35,7 @@ TASK_QUEUE = "ingest-test"
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     try:
         yield environment
@@ -397,10 +397,10 @@ async def dead_target() -> AsyncIterator[tuple[str, Client, Client]]:
     target = gone.client.service_client.config.target_host
     brief = await Client.connect(
         target,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         retry_config=RetryConfig(initial_interval_millis=10, max_retries=1),
     )
-    patient = await Client.connect(target, data_converter=pydantic_data_converter)
+    patient = await Client.connect(target, data_converter=DATA_CONVERTER)
     await gone.shutdown()
     yield target, brief, patient
 
@@ -428,7 +428,7 @@ async def test_temporal_too_slow_is_503(dead_target: tuple[str, Client, Client])
 
 async def test_temporal_never_reached_is_503(dead_target: tuple[str, Client, Client]) -> None:
     target, _, _ = dead_target
-    lazy = await Client.connect(target, data_converter=pydantic_data_converter, lazy=True)
+    lazy = await Client.connect(target, data_converter=DATA_CONVERTER, lazy=True)
     async with http(create_app(lazy, settings())) as api:
         response = await api.post("/ingest/chat", json=chat_payload())
     assert response.status_code == 503

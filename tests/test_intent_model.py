@@ -9,10 +9,10 @@ import json
 import pytest
 
 from desk.classifier import model
-from desk.classifier.corpus import CORPUS_PATH
-from desk.classifier.corpus import generate as corpus
-from desk.classifier.evaluation import evaluate, format_report
 from desk.models import Intent
+from devtools.classifier_training.corpus import CORPUS_PATH
+from devtools.classifier_training.corpus import generate as corpus
+from devtools.classifier_training.evaluation import evaluate, format_report
 
 WISMO = Intent.where_is_my_order
 DNR = Intent.delivered_not_received

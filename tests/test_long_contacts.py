@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from desk.adapters.sandbox import SandboxShop
 from desk.binaries import find_binary
 from desk.config import PolicyConfig
+from desk.data_converter import DATA_CONVERTER
 from desk.models import (
     Channel,
     ContactSnapshot,
@@ -26,10 +27,9 @@ from desk.models import (
     SupervisorDecision,
 )
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-from desk.scenario_format import load_scenario
-from desk.store.sandbox import SandboxShop
-from desk.store.scenario_loader import load_scenario_into
 from desk.temporal_client import register_search_attributes
+from devtools.scenarios.format import load_scenario
+from devtools.scenarios.loader import load_scenario_into
 from tests.waiting import until
 from workers.worker import build_worker
 
@@ -42,7 +42,7 @@ CONTACT = "contact-order-91301"
 async def desk(tmp_path: Path) -> AsyncIterator[tuple[WorkflowEnvironment, SandboxShop]]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     shop = SandboxShop(f"sqlite:///{tmp_path / 'shop.db'}")
     shop.create_all()

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from desk.adapters.sandbox import SandboxShop
 from desk.models import (
     Address,
     Carrier,
@@ -37,9 +38,8 @@ from desk.ports import (
     OrderSystem,
     Payments,
 )
-from desk.scenario_format import Scenario, ScenarioError
-from desk.store.sandbox import SandboxShop
-from desk.store.scenario_loader import load_scenario_into
+from devtools.scenarios.format import Scenario, ScenarioError
+from devtools.scenarios.loader import load_scenario_into
 from tests.fakes import FOUND_BY_SEARCH, MemoryShop
 
 T0 = datetime(2025, 6, 2, 15, 0, tzinfo=UTC)

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from starters.scenario_runner import run_all, run_scenario
+from desk.data_converter import DATA_CONVERTER
+from devtools.scenarios.runner import run_all, run_scenario
 from workers.worker import WORKFLOWS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ async def test_every_scenario_passes_and_its_history_replays(tmp_path: Path) -> 
     assert not failures, json.dumps(failures, indent=1)
     assert code == 0
     assert len(results) >= 20
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER)
     for path in tmp_path.glob("*.json"):
         history = WorkflowHistory.from_json(path.stem.split("--", 1)[1], path.read_text())
         await replayer.replay_workflow(history)

@@ -16,6 +16,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from desk.adapters.sandbox import FOUND_BY_SEARCH, SandboxShop, case_number_for
+from desk.adapters.sandbox.tables import (
+    Base,
+    CarrierCaseRow,
+    ClaimRow,
+    OrderChangeRow,
+    OutboxRow,
+    RefundRow,
+    ShipmentRow,
+)
 from desk.config import PolicyConfig
 from desk.models import (
     Address,
@@ -30,19 +40,9 @@ from desk.models import (
 )
 from desk.policy.carrier_record import read_carrier_record
 from desk.ports import Conflict, NotFound
-from desk.scenario_format import Scenario, load_scenario
-from desk.store.demo_shop import ORDER_STATES, demo_contacts, seed_demo_shop
-from desk.store.sandbox import FOUND_BY_SEARCH, SandboxShop, case_number_for
-from desk.store.scenario_loader import ScenarioLoadError, load_scenario_into
-from desk.store.tables import (
-    Base,
-    CarrierCaseRow,
-    ClaimRow,
-    OrderChangeRow,
-    OutboxRow,
-    RefundRow,
-    ShipmentRow,
-)
+from devtools.demo_shop import ORDER_STATES, demo_contacts, seed_demo_shop
+from devtools.scenarios.format import Scenario, load_scenario
+from devtools.scenarios.loader import ScenarioLoadError, load_scenario_into
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "shared" / "scenarios"
 EXAMPLES = sorted(SCENARIOS.glob("*.yaml"))

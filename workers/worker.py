@@ -20,10 +20,10 @@ from activities.resolution import ResolutionActivities
 from activities.routing import RoutingActivities
 from activities.tracing import TracingActivities
 from activities.understanding import UnderstandingActivities
+from desk.adapters.sandbox import SandboxShop
 from desk.classifier import classify
 from desk.classifier.llm import LocalClassify
 from desk.config import PolicyConfig
-from desk.store.sandbox import SandboxShop
 from workflows.contact import ContactWorkflow
 from workflows.intake import IntakeWorkflow
 

@@ -1,10 +1,10 @@
 """The linear intent model, read in pure Python: no numpy or scikit-learn at run time.
 
-`model.json` (written by `training.py`) holds, for each kept n-gram, its idf and its weight
-for every intent, and the per-intent intercepts. A message becomes two tf-idf vectors
-(word 1-2 grams and char_wb 2-5 grams, each sublinear-tf and L2-normalised exactly as
-scikit-learn's TfidfVectorizer does), whose dot products with the weights are turned into
-probabilities by a softmax.
+`model.json` (written by `devtools/classifier_training/training.py`) holds, for each kept
+n-gram, its idf and its weight for every intent, and the per-intent intercepts. A message
+becomes two tf-idf vectors (word 1-2 grams and char_wb 2-5 grams, each sublinear-tf and
+L2-normalised exactly as scikit-learn's TfidfVectorizer does), whose dot products with the
+weights are turned into probabilities by a softmax.
 
     predict(text, subject)           -> (intent, confidence, {intent: probability})
     predict_combined(text, subject)  -> the same, with the rule scores as a veto (see below)

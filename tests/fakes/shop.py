@@ -1,6 +1,6 @@
 """MemoryShop: every port of ``desk.ports`` in memory, with the sandbox shop's semantics.
 
-``desk.store.sandbox.SandboxShop`` is the contract: same idempotency (a key seen before
+``desk.adapters.sandbox.SandboxShop`` is the contract: same idempotency (a key seen before
 returns the first result and changes nothing), one carrier search per shipment whatever the
 key, scans hidden until ``as_of``, search outcomes that conclude after their delay,
 Conflict on changing a shipped order, NotFound on unknown orders, shipments and customers,
@@ -8,7 +8,7 @@ the same identity normalisation, the same numbers (``RF-000001``, ``R-<order>-<n
 ``RMA-<order>-<hash>``, ``MMS-<10 digits>``, ``OUT-000001``, ``alert-<n>``) and the same
 error messages. ``tests/test_port_contract.py`` runs one suite against both.
 
-Nothing here imports ``desk.store``: the fake needs no database and stays independent of
+Nothing here imports ``desk.adapters.sandbox``: the fake needs no database and stays independent of
 the real implementation, so the contract suite is what keeps the two in step.
 
 Not mirrored: the sandbox's ``clock_origin`` / ``clock_speed`` (a demo feature), and
@@ -50,7 +50,7 @@ from desk.models import (
     TraceResult,
 )
 from desk.ports import Conflict, NotFound
-from desk.scenario_format import Scenario, ScenarioCustomer, ScenarioError, ScenarioOrder
+from devtools.scenarios.format import Scenario, ScenarioCustomer, ScenarioError, ScenarioOrder
 
 IdentityKind = Literal["email", "phone", "chat", "social"]
 IDENTITY_KINDS: tuple[IdentityKind, ...] = ("email", "phone", "chat", "social")

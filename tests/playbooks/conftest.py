@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from desk.binaries import find_binary
+from desk.data_converter import DATA_CONVERTER
 from desk.temporal_client import register_search_attributes
 from tests.playbooks.kit import Desk
 
@@ -17,7 +17,7 @@ from tests.playbooks.kit import Desk
 async def server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     async with env:
         await register_search_attributes(env.client)

@@ -1,8 +1,10 @@
 """Train the linear intent model on the corpus and export it as plain JSON.
 
-Needs the `dev` extra (scikit-learn, numpy); the runtime predictor (`model.py`) does not.
+Needs the `dev` extra (scikit-learn, numpy); the runtime predictor (`desk/classifier/model.py`)
+does not.
 
-    python -m desk.classifier.training     # regenerate the corpus, retrain, write model.json
+    python -m devtools.classifier_training.training  # regenerate the corpus, retrain, rewrite
+                                                     # desk/classifier/model.json
 
 Two tf-idf blocks, each L2-normalised on its own and then concatenated (a FeatureUnion):
 word 1-2 grams and char_wb 2-5 grams, both with sublinear tf and smoothed idf, on the text
@@ -23,10 +25,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from desk.classifier.corpus import generate as corpus
+from desk.classifier.model import MODEL_PATH, WORD_PATTERN, preprocess
 from desk.models import Intent
-
-from .model import MODEL_PATH, WORD_PATTERN, preprocess
+from devtools.classifier_training.corpus import generate as corpus
 
 # Chosen by `select_c` (template-grouped cross-validation on the train split, never the
 # test split): held-out log loss falls until about 1000 and is flat beyond.

@@ -17,8 +17,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from desk.adapters.sandbox import SandboxShop
 from desk.models import ContactSnapshot
-from desk.store.sandbox import SandboxShop
 
 # The two date formats of desk.reply_text (``when`` and ``day``).
 _WHEN = re.compile(r"\b[A-Z][a-z]{2} \d{2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC")

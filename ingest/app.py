@@ -17,12 +17,9 @@ to the same intake workflow id, and Temporal refuses the duplicate, so it is ans
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 from fastapi import FastAPI, Request
@@ -35,7 +32,7 @@ from temporalio.service import RPCError
 from desk.config import Settings
 from desk.models import InboundMessage
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-from starters.channel_formats import (
+from ingest.channel_formats import (
     PayloadError,
     from_chat,
     from_postmark_email,
@@ -43,41 +40,13 @@ from starters.channel_formats import (
     from_twilio_sms,
     from_web_form,
 )
+from ingest.signatures import _url_variants, twilio_signature
 
 log = structlog.get_logger("desk.ingest")
 
 # Vendors time webhooks out (Twilio after 15 s); answering 503 before that makes them retry
 # instead of guessing. The SDK's own retries against an unreachable server outlast this.
 DEFAULT_START_TIMEOUT_S = 10.0
-
-
-def twilio_signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
-    """Twilio's request signature: HMAC-SHA1 over the URL, then each POST parameter
-    sorted by name with its name and value appended, base64-encoded."""
-    values: dict[str, set[str]] = {}
-    for key, value in params:
-        values.setdefault(key, set()).add(value)
-    signed = url + "".join(key + value for key in sorted(values) for value in sorted(values[key]))
-    digest = hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
-
-
-def _url_variants(url: str) -> list[str]:
-    """The URL as received, and with its default port added or removed: Twilio signs the
-    URL exactly as configured in its console, and proxies differ on whether they keep it."""
-    parts = urlsplit(url)
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    variants = [url]
-    if default is None or parts.hostname is None:
-        return variants
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    userinfo = parts.netloc.rpartition("@")[0]
-    prefix = f"{userinfo}@" if userinfo else ""
-    if parts.port is None:
-        variants.append(urlunsplit(parts._replace(netloc=f"{prefix}{host}:{default}")))
-    elif parts.port == default:
-        variants.append(urlunsplit(parts._replace(netloc=f"{prefix}{host}")))
-    return variants
 
 
 def _error(

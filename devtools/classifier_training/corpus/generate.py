@@ -11,7 +11,7 @@ The test split holds out whole templates (every fifth one of each intent), never
 instances, so held-out accuracy measures how well the model reads phrasings it has never
 seen rather than how well it remembers the training templates with new order numbers.
 
-    python -m desk.classifier.corpus.generate      # rewrites messages.jsonl
+    python -m devtools.classifier_training.corpus.generate  # rewrites messages.jsonl
 """
 
 from __future__ import annotations

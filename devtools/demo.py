@@ -19,6 +19,7 @@ import httpx
 import structlog
 from temporalio.client import Client
 
+from desk.adapters.sandbox import SandboxShop
 from desk.config import PolicyConfig, Settings
 from desk.models import (
     ContactSnapshot,
@@ -27,13 +28,12 @@ from desk.models import (
     SupervisorAction,
     SupervisorDecision,
 )
-from desk.store.demo_shop import DemoContact, seed_demo_shop
-from desk.store.sandbox import SandboxShop
 from desk.temporal_client import connect
-from starters.embedded_temporal import start_embedded_temporal
-from starters.ingest_api import create_app
+from devtools.demo_shop import DemoContact, seed_demo_shop
+from devtools.embedded_temporal import start_embedded_temporal
+from devtools.simulator import post_message
+from ingest.app import create_app
 from starters.serving import api_server, serve, stop_event
-from starters.simulator import post_message
 from workers.worker import build_worker
 
 DEMO_TIME_SCALE = 1 / 17280  # 48 h of policy time -> 10 s

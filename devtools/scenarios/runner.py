@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
+from desk.adapters.sandbox import SandboxShop
 from desk.binaries import find_binary
 from desk.config import PolicyConfig
+from desk.data_converter import DATA_CONVERTER
 from desk.models import (
     ContactSnapshot,
     ContactState,
@@ -31,7 +32,9 @@ from desk.models import (
     SupervisorDecision,
 )
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-from desk.scenario_format import (
+from desk.temporal_client import register_search_attributes
+from devtools.scenarios.fingerprint import fingerprint, pinned_t0
+from devtools.scenarios.format import (
     Scenario,
     ScenarioDecision,
     ScenarioError,
@@ -39,10 +42,7 @@ from desk.scenario_format import (
     load_scenario,
     scenario_files,
 )
-from desk.store.sandbox import SandboxShop
-from desk.store.scenario_loader import load_scenario_into
-from desk.temporal_client import register_search_attributes
-from starters.scenario_fingerprint import fingerprint, pinned_t0
+from devtools.scenarios.loader import load_scenario_into
 from workers.worker import build_worker
 
 TASK_QUEUE = "scenario"
@@ -233,7 +233,7 @@ async def run_scenario(
     started = time.monotonic()
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         runtime=_quiet_runtime(),
     )
     with tempfile.TemporaryDirectory(prefix="desk-scenario-") as tmp:

@@ -1,11 +1,11 @@
 """How well a predictor reads the held-out corpus: accuracy, per-intent P/R/F1, confusion,
 calibration.
 
-    from desk.classifier.evaluation import evaluate, format_report
+    from devtools.classifier_training.evaluation import evaluate, format_report
     from desk.classifier.model import predict
     print(format_report(evaluate(predict)))
 
-    python -m desk.classifier.evaluation     # both predictors, as in docs/classifier.md
+    python -m devtools.classifier_training.evaluation  # both predictors, as in docs/classifier.md
 
 `predict_fn(text, subject)` returns `(intent, confidence, ...)`; only the first two are read.
 """
@@ -184,8 +184,8 @@ def format_report(report: EvalReport) -> str:
 
 def predictors() -> dict[str, PredictFn]:
     """The classifiers that can be evaluated, by name; "desk" is the one the desk uses."""
-    from . import classify_by_rules
-    from .model import predict, predict_combined
+    from desk.classifier import classify_by_rules
+    from desk.classifier.model import predict, predict_combined
 
     def rules(text: str, subject: str | None = None) -> tuple[Intent, float]:
         u = classify_by_rules(text, subject)

@@ -12,15 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desk.scenario_format import (
-    Scenario,
-    ScenarioCustomer,
-    ScenarioError,
-    ScenarioEvent,
-    ScenarioOrder,
-    ScenarioShipment,
-)
-from desk.store.sandbox import (
+from desk.adapters.sandbox import (
     IDENTITY_KINDS,
     IdentityKind,
     SandboxShop,
@@ -28,7 +20,7 @@ from desk.store.sandbox import (
     normalise_order_number,
     normalise_tracking,
 )
-from desk.store.tables import (
+from desk.adapters.sandbox.tables import (
     ClaimRow,
     CustomerRow,
     IdentityRow,
@@ -38,6 +30,14 @@ from desk.store.tables import (
     ScanEventRow,
     ShipmentRow,
     as_utc,
+)
+from devtools.scenarios.format import (
+    Scenario,
+    ScenarioCustomer,
+    ScenarioError,
+    ScenarioEvent,
+    ScenarioOrder,
+    ScenarioShipment,
 )
 
 

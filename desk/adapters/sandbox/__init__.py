@@ -1,0 +1,60 @@
+"""The sandbox shop: every port in desk.ports over one SQL database.
+
+SQLite (a file, or ``sqlite://`` in memory) by default, PostgreSQL by URL. Methods are
+synchronous and thread-safe because activities run them in a thread pool: each call is one
+session and one transaction. Everything that a retried activity could do twice (refunds,
+replacement orders, replies, claims, carrier searches, order changes) is guarded by a
+UNIQUE constraint, and a repeat is recognised by the database refusing the second row.
+
+One module per port (``orders``, ``carriers``, ``payments``, ``fulfilment``, ``helpdesk``),
+each a part of ``SandboxShop`` over the shared ``database`` (engine, units of work, the
+``_once`` idempotency helper) and ``tables``.
+"""
+
+from __future__ import annotations
+
+from desk.adapters.sandbox.carriers import (
+    FOUND_BY_SEARCH,
+    SandboxCarrierTracking,
+    case_number_for,
+)
+from desk.adapters.sandbox.database import (
+    IDENTITY_KINDS,
+    IdentityKind,
+    database_url,
+    identity_lookups,
+    normalise_identity,
+    normalise_order_number,
+    normalise_tracking,
+)
+from desk.adapters.sandbox.fulfilment import ReplacementRecord, SandboxFulfilment
+from desk.adapters.sandbox.helpdesk import OutboxMessage, SandboxHelpdesk
+from desk.adapters.sandbox.orders import SandboxOrderSystem
+from desk.adapters.sandbox.payments import RefundRecord, SandboxPayments
+
+
+class SandboxShop(
+    SandboxOrderSystem,
+    SandboxCarrierTracking,
+    SandboxPayments,
+    SandboxFulfilment,
+    SandboxHelpdesk,
+):
+    """OrderSystem, CarrierTracking, Payments, Fulfilment and Helpdesk over one database."""
+
+
+__all__ = [
+    "FOUND_BY_SEARCH",
+    "IDENTITY_KINDS",
+    "IdentityKind",
+    "OutboxMessage",
+    "RefundRecord",
+    "ReplacementRecord",
+    "SandboxShop",
+    "case_number_for",
+    "database_url",
+    "identity_lookups",
+    "normalise_identity",
+    "normalise_order_number",
+    "normalise_tracking",
+]

@@ -1,0 +1,1 @@
+"""The supervisor console: the escalation queue and the CLI's supervisor commands."""
