@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED_SCENARIOS := $(wildcard ../shared/scenarios)
 
-.PHONY: install test demo up scenarios lint bench clean
+.PHONY: install test demo up scenarios fingerprints lint bench clean
 
 install: $(STAMP)
 
@@ -26,6 +26,12 @@ up: install
 
 scenarios: install
 	$(BIN)/desk scenario run scenarios $(SHARED_SCENARIOS)
+
+# Re-record every scenario's behaviour fingerprint after a deliberate change of behaviour;
+# tests/test_scenarios.py compares each run with these. Review the diff before committing.
+fingerprints: install
+	rm -rf tests/fingerprints
+	$(BIN)/desk scenario run scenarios $(SHARED_SCENARIOS) --record tests/fingerprints
 
 lint: install
 	$(BIN)/ruff check .

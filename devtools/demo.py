@@ -35,6 +35,7 @@ from devtools.simulator import post_message
 from ingest.app import create_app
 from starters.serving import api_server, serve, stop_event
 from workers.worker import build_worker
+from workflows.contact import ContactWorkflow
 
 DEMO_TIME_SCALE = 1 / 17280  # 48 h of policy time -> 10 s
 SETTLED = {
@@ -71,10 +72,7 @@ async def _contacts(client: Client, intake_ids: list[str]) -> list[str]:
 async def _snapshots(client: Client, contact_ids: list[str]) -> list[ContactSnapshot]:
     return list(
         await asyncio.gather(
-            *(
-                client.get_workflow_handle(c).query("snapshot", result_type=ContactSnapshot)
-                for c in contact_ids
-            )
+            *(client.get_workflow_handle(c).query(ContactWorkflow.snapshot) for c in contact_ids)
         )
     )
 
@@ -89,8 +87,8 @@ async def _supervise(client: Client, snaps: list[ContactSnapshot], decided: set[
             and s.contact_id not in decided
         ):
             decided.add(s.contact_id)
-            await client.get_workflow_handle(s.contact_id).signal(
-                "supervisor_decision",
+            await client.get_workflow_handle(s.contact_id).execute_update(
+                ContactWorkflow.decide,
                 SupervisorDecision(
                     action=SupervisorAction.approve,
                     by=DEMO_SUPERVISOR,

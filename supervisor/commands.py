@@ -10,12 +10,13 @@ import json
 import sys
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import FailureError
 from temporalio.service import RPCError
 
 from desk.models import ContactSnapshot, ResolutionKind, SupervisorAction, SupervisorDecision
-from desk.policy.supervisor_decisions import refusal
 from supervisor.queue import escalation_queue
+from workflows.contact import ContactWorkflow
 
 
 async def escalations(client: Client) -> int:
@@ -44,9 +45,6 @@ async def decide(
     amount: float | None = None,
 ) -> int:
     handle = client.get_workflow_handle(contact_id)
-    snap = await _snapshot(handle, contact_id)
-    if snap is None:
-        return 2
     try:
         decision = SupervisorDecision(
             action=SupervisorAction(action),
@@ -58,19 +56,24 @@ async def decide(
     except ValueError as err:
         print(f"desk: invalid decision: {err}", file=sys.stderr)
         return 2
-    why_not = refusal(decision, snap.state, snap.proposed_resolution)
-    if why_not:
-        print(f"desk: decision refused: {why_not}", file=sys.stderr)
+    try:
+        # The contact's validator refuses a decision that does not fit, with the reason.
+        await handle.execute_update(ContactWorkflow.decide, decision)
+    except WorkflowUpdateFailedError as err:
+        why = err.cause.message if isinstance(err.cause, FailureError) else str(err)
+        print(f"desk: {why}", file=sys.stderr)
         return 2
-    await handle.signal("supervisor_decision", decision)
-    print(f"{decision.action.value} sent to {contact_id}")
+    except RPCError as err:
+        print(f"desk: no contact {contact_id}: {err.message}", file=sys.stderr)
+        return 2
+    print(f"{decision.action.value} accepted by {contact_id}")
     return 0
 
 
 async def _snapshot(handle: WorkflowHandle[Any, Any], contact_id: str) -> ContactSnapshot | None:
     """The contact's snapshot, or None (the reason printed) when there is no such contact."""
     try:
-        return await handle.query("snapshot", result_type=ContactSnapshot)
+        return await handle.query(ContactWorkflow.snapshot)
     except RPCError as err:
         print(f"desk: no contact {contact_id}: {err.message}", file=sys.stderr)
         return None

@@ -118,7 +118,12 @@ def test_dockerfile_installs_the_package() -> None:
     assert re.search(r"^FROM python:3\.11-slim$", text, re.MULTILINE)
     assert "pip install ." in text
     # Every package pyproject.toml ships must be copied into the image.
-    for package in ("desk", "workflows", "activities", "workers", "starters"):
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = [p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]]
+    assert {"desk", "workflows", "activities", "workers", "starters", "ingest"} <= set(packages)
+    for package in packages:
         assert re.search(rf"^COPY {package} ", text, re.MULTILINE), package
 
 

@@ -33,6 +33,7 @@ from devtools.scenarios.loader import load_scenario_into
 from ingest.app import create_app
 from tests.waiting import until
 from workers.worker import build_worker
+from workflows.contact import ContactWorkflow
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "scenarios"
@@ -67,9 +68,7 @@ async def desk(
 
 
 async def _snapshot(client: Client, contact_id: str) -> ContactSnapshot:
-    return await client.get_workflow_handle(contact_id).query(
-        "snapshot", result_type=ContactSnapshot
-    )
+    return await client.get_workflow_handle(contact_id).query(ContactWorkflow.snapshot)
 
 
 def _postmark(mid: str, sender: str, subject: str, text: str) -> dict[str, Any]:
@@ -176,7 +175,12 @@ async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: 
     assert not_escalated.returncode == 2 and "not escalated" in not_escalated.stderr
     unknown = await _cli(env, "show", "contact-order-nope")
     assert unknown.returncode == 2 and "no contact" in unknown.stderr
-    assert (await _snapshot(env.client, contact)).state == ContactState.escalated
+    nobody = await _cli(env, "decide", "contact-order-nope", "reject", "--by", "sam")
+    assert nobody.returncode == 2 and "no contact" in nobody.stderr
+    refused = await _snapshot(env.client, contact)
+    assert refused.state == ContactState.escalated and refused.decisions == []
+    # Refused by the update's validator: nothing of them reached the contact's history.
+    assert not any(e.kind == "decision_refused" for e in refused.timeline)
     assert shop.refund_total() == 0 and shop.replacement_count() == 0
 
     override_ok = await _cli(

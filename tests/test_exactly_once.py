@@ -15,13 +15,14 @@ from desk.adapters.sandbox import SandboxShop
 from desk.binaries import find_binary
 from desk.config import PolicyConfig
 from desk.data_converter import DATA_CONVERTER
-from desk.models import ContactSnapshot, ContactState, InboundMessage, LineRef, ResolutionKind
+from desk.models import ContactState, InboundMessage, LineRef, ResolutionKind
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
 from desk.temporal_client import register_search_attributes
 from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into
 from tests.waiting import until
 from workers.worker import build_worker
+from workflows.contact import ContactWorkflow
 
 ROOT = Path(__file__).resolve().parents[1]
 TASK_QUEUE = "exactly-once"
@@ -82,11 +83,11 @@ async def test_worker_killed_after_the_refund_still_refunds_once(
 
         # The reply is in the outbox a moment before the contact records its resolution.
         async def resolved() -> bool:
-            snap = await contact.query("snapshot", result_type=ContactSnapshot)
+            snap = await contact.query(ContactWorkflow.snapshot)
             return snap.state == ContactState.resolved
 
         await until(resolved)
-        snap = await contact.query("snapshot", result_type=ContactSnapshot)
+        snap = await contact.query(ContactWorkflow.snapshot)
     refunds = shop.refunds()
     assert len(refunds) == 1
     assert refunds[0].amount == 46.0

@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from desk.data_converter import DATA_CONVERTER
+from workflows.contact import ContactWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.routing import RoutingActivities
@@ -31,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
         Address,
         Carrier,
         CarrierCase,
-        ContactSnapshot,
         ContactState,
         Customer,
         Identity,
@@ -266,11 +266,11 @@ async def test_the_desk_cancels_an_order_on_the_mocked_activities(
         handle = env.client.get_workflow_handle(routed.contact_id)
 
         async def resolved() -> bool:
-            snap = await handle.query("snapshot", result_type=ContactSnapshot)
+            snap = await handle.query(ContactWorkflow.snapshot)
             return snap.state == ContactState.resolved
 
         await until(resolved)
-        snap = await handle.query("snapshot", result_type=ContactSnapshot)
+        snap = await handle.query(ContactWorkflow.snapshot)
 
     assert snap.resolution == ResolutionKind.cancelled and snap.autonomous is True
     [(number, skus, cancel_key)] = calls_to(calls, "cancel_order_lines")

@@ -32,6 +32,7 @@ from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into
 from tests.waiting import until
 from workers.worker import build_worker
+from workflows.contact import ContactWorkflow
 
 ROOT = Path(__file__).resolve().parents[1]
 TASK_QUEUE = "long"
@@ -72,7 +73,7 @@ async def _say(env: WorkflowEnvironment, n: int, text: str) -> None:
 
 async def _snap(env: WorkflowEnvironment) -> ContactSnapshot:
     handle = env.client.get_workflow_handle(CONTACT)
-    return await handle.query("snapshot", result_type=ContactSnapshot)
+    return await handle.query(ContactWorkflow.snapshot)
 
 
 async def _state_is(env: WorkflowEnvironment, state: ContactState) -> None:
@@ -130,7 +131,7 @@ async def test_escalated_contact_continues_as_new_and_keeps_everything(desk: Any
         resolution=ResolutionKind.refund,
         amount=30,
     )
-    await env.client.get_workflow_handle(CONTACT).signal("supervisor_decision", decision)
+    await env.client.get_workflow_handle(CONTACT).execute_update(ContactWorkflow.decide, decision)
     await _state_is(env, ContactState.resolved)
     snap = await _snap(env)
     assert snap.resolution == ResolutionKind.refund and snap.autonomous is False
@@ -144,8 +145,8 @@ async def test_contact_owned_by_a_person_continues_as_new_until_closed(desk: Any
     await _say(env, 0, "Order 91301 says delivered but it is not here. I want a real person.")
     await _state_is(env, ContactState.escalated)
     handle = env.client.get_workflow_handle(CONTACT)
-    await handle.signal(
-        "supervisor_decision", SupervisorDecision(action=SupervisorAction.take_over, by="kim")
+    await handle.execute_update(
+        ContactWorkflow.decide, SupervisorDecision(action=SupervisorAction.take_over, by="kim")
     )
     await _state_is(env, ContactState.human_owned)
     first_run = (await handle.describe()).run_id
@@ -159,8 +160,9 @@ async def test_contact_owned_by_a_person_continues_as_new_until_closed(desk: Any
 
     await until(continued)
     assert (await _snap(env)).state == ContactState.human_owned
+    # The signal still works for clients from before the update.
     await handle.signal(
-        "supervisor_decision",
+        ContactWorkflow.supervisor_decision,
         SupervisorDecision(action=SupervisorAction.close, by="kim", note="sorted by phone"),
     )
     await _state_is(env, ContactState.closed)

@@ -1,11 +1,15 @@
 """Scenario files through the real worker on the time-skipping server.
 
 Every example in ../shared/scenarios and every scenario of the project must pass; their
-fresh histories must replay (determinism of the code as it is now).
+fresh histories must replay (determinism of the code as it is now), and each one's
+behaviour fingerprint (replies, ledger, states, steps) must equal the recorded one in
+tests/fingerprints/: a change of behaviour is made on purpose, re-recorded with
+``make fingerprints`` and reviewed in the diff.
 """
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 import subprocess
@@ -20,6 +24,7 @@ from devtools.scenarios.runner import run_all, run_scenario
 from workers.worker import WORKFLOWS
 
 ROOT = Path(__file__).resolve().parents[1]
+FINGERPRINTS = ROOT / "tests" / "fingerprints"
 SHARED = ROOT.parent / "shared" / "scenarios"
 FOLDERS = [str(ROOT / "scenarios")] + ([str(SHARED)] if SHARED.is_dir() else [])
 DESK = str(Path(sys.executable).parent / "desk")
@@ -27,7 +32,8 @@ DESK = str(Path(sys.executable).parent / "desk")
 
 async def test_every_scenario_passes_and_its_history_replays(tmp_path: Path) -> None:
     out = io.StringIO()
-    code = await run_all(FOLDERS, jobs=3, out=out, history_dir=tmp_path)
+    recorded = tmp_path / "fingerprints"
+    code = await run_all(FOLDERS, jobs=3, out=out, history_dir=tmp_path, record_dir=recorded)
     results = [json.loads(line) for line in out.getvalue().splitlines()]
     failures = [r for r in results if not r["ok"]]
     assert not failures, json.dumps(failures, indent=1)
@@ -37,6 +43,35 @@ async def test_every_scenario_passes_and_its_history_replays(tmp_path: Path) -> 
     for path in tmp_path.glob("*.json"):
         history = WorkflowHistory.from_json(path.stem.split("--", 1)[1], path.read_text())
         await replayer.replay_workflow(history)
+    _same_behaviour_as_recorded(recorded)
+
+
+def _same_behaviour_as_recorded(recorded: Path) -> None:
+    ours = {p.stem for p in (ROOT / "scenarios").glob("*.yaml")}
+    golden = {p.stem for p in FINGERPRINTS.glob("*.json")}
+    shared = {p.stem for p in SHARED.glob("*.yaml")} if SHARED.is_dir() else set()
+    assert ours <= golden, f"not recorded (make fingerprints): {sorted(ours - golden)}"
+    assert golden <= ours | shared | {p.stem for p in recorded.glob("*.json")}, (
+        f"recorded for scenarios that are gone: {sorted(golden - ours - shared)}"
+    )
+    changed = []
+    for path in sorted(recorded.glob("*.json")):
+        expected = FINGERPRINTS / path.name
+        if not expected.is_file():
+            continue  # a scenario of ../shared that was never recorded
+        if path.read_text() != expected.read_text():
+            diff = difflib.unified_diff(
+                expected.read_text().splitlines(),
+                path.read_text().splitlines(),
+                f"tests/fingerprints/{path.name}",
+                "this run",
+                lineterm="",
+                n=2,
+            )
+            changed.append("\n".join(diff))
+    assert not changed, "behaviour changed (re-record with make fingerprints if meant):\n" + (
+        "\n".join(changed)
+    )
 
 
 async def test_outcome_reports_money_and_goods_from_the_ledger() -> None:

@@ -93,7 +93,11 @@ def _contact(snap: ContactSnapshot, t0: datetime) -> dict[str, Any]:
 
 
 def fingerprint(
-    outcome: dict[str, Any], snaps: list[ContactSnapshot], shop: SandboxShop, t0: datetime
+    outcome: dict[str, Any],
+    snaps: list[ContactSnapshot],
+    shop: SandboxShop,
+    t0: datetime,
+    refused: list[str] | None = None,
 ) -> dict[str, Any]:
     contacts = [s.contact_id for s in snaps]
     numbers = sorted({s.order_number for s in snaps if s.order_number})
@@ -147,6 +151,8 @@ def fingerprint(
             for c in shop.carrier_cases(t0)
         ],
         "claims": claims,
+        # Supervisor decisions a contact refused (the runner is their sender).
+        "refused_decisions": refused or [],
         "alerts": {
             c: [f"L{level} {text}" for level, text in shop.supervisor_alerts(c)] for c in contacts
         },

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.exceptions import FailureError
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
@@ -44,6 +45,7 @@ from devtools.scenarios.format import (
 )
 from devtools.scenarios.loader import load_scenario_into
 from workers.worker import build_worker
+from workflows.contact import ContactWorkflow
 
 TASK_QUEUE = "scenario"
 SETTLE = timedelta(days=10)  # SCHEMA.md: the state ten days after the last scripted event
@@ -105,20 +107,29 @@ async def _send_message(
 
 async def _snapshot(client: Client, contact_id: str) -> ContactSnapshot:
     handle = client.get_workflow_handle(contact_id)
-    return await handle.query("snapshot", result_type=ContactSnapshot)
+    return await handle.query(ContactWorkflow.snapshot)
 
 
-async def _decide(env: WorkflowEnvironment, contacts: list[str], d: ScenarioDecision) -> None:
+async def _decide(env: WorkflowEnvironment, contacts: list[str], d: ScenarioDecision) -> list[str]:
+    """Apply the decision to every contact it fits (SCHEMA.md: only an escalated one, or a
+    close of one a person owns); the reasons of the contacts that refused it."""
     decision = SupervisorDecision(
         action=d.action, by=d.by, note=d.note, resolution=d.resolution, amount=d.amount
     )
+    refused = []
     for contact_id in contacts:
         snap = await _snapshot(env.client, contact_id)
         applies = snap.state == ContactState.escalated or (
             snap.state == ContactState.human_owned and d.action.value == "close"
         )
         if applies:
-            await env.client.get_workflow_handle(contact_id).signal("supervisor_decision", decision)
+            handle = env.client.get_workflow_handle(contact_id)
+            try:
+                await handle.execute_update(ContactWorkflow.decide, decision)
+            except WorkflowUpdateFailedError as err:
+                why = err.cause.message if isinstance(err.cause, FailureError) else str(err)
+                refused.append(f"{contact_id}: {d.action.value} by {d.by}: {why}")
+    return refused
 
 
 async def _settle(env: WorkflowEnvironment) -> None:
@@ -152,6 +163,7 @@ async def _play(
     ] + [(d.at, 1, i, d) for i, d in enumerate(scenario.decisions)]
     events.sort(key=lambda e: (e[0], e[1], e[2]))
     contacts: list[str] = []
+    refused: list[str] = []
     for at, _, index, event in events:
         await _advance_to(env, t0 + at)
         if isinstance(event, ScenarioMessage):
@@ -159,7 +171,7 @@ async def _play(
             if contact_id not in contacts:
                 contacts.append(contact_id)
         else:
-            await _decide(env, contacts, event)
+            refused += await _decide(env, contacts, event)
         await _settle(env)
     await _advance_to(env, t0 + events[-1][0] + SETTLE)
     snaps = [await _snapshot(env.client, c) for c in contacts]
@@ -169,7 +181,8 @@ async def _play(
     if record_dir is not None:
         record_dir.mkdir(parents=True, exist_ok=True)
         (record_dir / f"{scenario.name}.json").write_text(
-            json.dumps(fingerprint(outcome, snaps, shop, t0), indent=1, sort_keys=True) + "\n"
+            json.dumps(fingerprint(outcome, snaps, shop, t0, refused), indent=1, sort_keys=True)
+            + "\n"
         )
     return outcome
 

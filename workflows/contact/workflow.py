@@ -11,7 +11,7 @@ started with.
 from __future__ import annotations
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from desk.contact import ContactInput, ContactRecord, DecisionReceipt, Stage
@@ -62,7 +62,7 @@ class ContactWorkflow:
     @decide.validator
     def _decision_fits(self, decision: SupervisorDecision) -> None:
         if why_not := escalation.why_refused(self.c, decision):
-            raise ValueError(f"decision refused: {why_not}")
+            raise ApplicationError(f"decision refused: {why_not}", type="DecisionRefused")
 
     @workflow.signal
     def supervisor_decision(self, decision: SupervisorDecision) -> None:
