@@ -13,13 +13,10 @@ from datetime import timedelta
 
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from desk.binaries import find_binary
 from desk.config import PolicyConfig
 from desk.contact import ContactInput
-from desk.data_converter import DATA_CONVERTER
 from desk.models import (
     ContactSnapshot,
     ContactState,
@@ -29,7 +26,7 @@ from desk.models import (
     SupervisorDecision,
 )
 from desk.routing import CUSTOMER_MESSAGE_SIGNAL
-from desk.temporal_client import register_search_attributes
+from devtools.test_server import start_test_server
 from tests.fakes.activities import mocked_activities
 from tests.playbooks.kit import Desk, delivered, line, shipment
 from tests.waiting import until
@@ -54,12 +51,8 @@ class Escalated:
 @pytest.fixture
 async def escalated() -> AsyncIterator[Escalated]:
     """A contact escalated because the customer asked for a person (no proposal)."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=DATA_CONVERTER,
-    )
+    env = await start_test_server()
     async with env:
-        await register_search_attributes(env.client)
         desk = Desk(env)
         t0 = await desk.t0()
         desk.add(line("TEE", 30.0), t0=t0, shipments=[shipment(*delivered(t0), t0=t0)])

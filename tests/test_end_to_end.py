@@ -22,14 +22,12 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from desk.adapters.sandbox import SandboxShop
-from desk.binaries import find_binary
 from desk.config import PolicyConfig, Settings
-from desk.data_converter import DATA_CONVERTER
 from desk.models import ContactSnapshot, ContactState
 from desk.policy.rules import Rule
-from desk.temporal_client import register_search_attributes
 from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into
+from devtools.test_server import start_test_server
 from ingest.app import create_app
 from tests.waiting import until
 from workers.worker import build_worker
@@ -45,14 +43,10 @@ DESK = str(Path(sys.executable).parent / "desk")
 async def desk(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[tuple[WorkflowEnvironment, SandboxShop, httpx.AsyncClient]]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=DATA_CONVERTER,
-    )
+    env = await start_test_server()
     shop = SandboxShop(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'shop.db'}")
     shop.create_all()
     async with env:
-        await register_search_attributes(env.client)
         now = await env.get_current_time()
         for name in ("dnr-weak-proof-standard", "human-requested"):
             folder = SHARED if (SHARED / f"{name}.yaml").exists() else ROOT / "scenarios"

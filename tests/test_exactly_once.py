@@ -12,14 +12,12 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.resolution import ResolutionActivities
 from desk.adapters.sandbox import SandboxShop
-from desk.binaries import find_binary
 from desk.config import PolicyConfig
-from desk.data_converter import DATA_CONVERTER
 from desk.models import ContactState, InboundMessage, LineRef, ResolutionKind
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-from desk.temporal_client import register_search_attributes
 from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into
+from devtools.test_server import start_test_server
 from tests.waiting import until
 from workers.worker import build_worker
 from workflows.contact import ContactWorkflow
@@ -30,12 +28,8 @@ TASK_QUEUE = "exactly-once"
 
 @pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=DATA_CONVERTER,
-    )
+    env = await start_test_server()
     async with env:
-        await register_search_attributes(env.client)
         yield env
 
 

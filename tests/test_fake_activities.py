@@ -20,13 +20,12 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from desk.data_converter import DATA_CONVERTER
+from devtools.test_server import start_test_server
 from workflows.contact import ContactWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.routing import RoutingActivities
     from desk.adapters.sandbox import SandboxShop
-    from desk.binaries import find_binary
     from desk.config import PolicyConfig
     from desk.models import (
         Address,
@@ -48,7 +47,6 @@ with workflow.unsafe.imports_passed_through():
         TraceResult,
     )
     from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-    from desk.temporal_client import register_search_attributes
     from devtools.scenarios.format import load_scenario
     from tests.fakes import (
         MOCKED_ACTIVITY_NAMES,
@@ -146,10 +144,7 @@ def _shop(t0: datetime) -> MemoryShop:
 
 @pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=DATA_CONVERTER,
-    )
+    env = await start_test_server()
     async with env:
         yield env
 
@@ -238,7 +233,6 @@ async def test_the_desk_cancels_an_order_on_the_mocked_activities(
 ) -> None:
     """The real intake and contact workflows, a real route_message, every other activity
     mocked: a cancellation before the carrier scans the parcel."""
-    await register_search_attributes(env.client)
     root = Path(__file__).resolve().parents[1]  # here, not at import: the sandbox re-imports
     scenario = load_scenario(root / "scenarios" / "p3-cancel-label-created.yaml")
     shop = MemoryShop.from_scenario(scenario, await env.get_current_time())

@@ -25,6 +25,7 @@ from desk.binaries import find_binary
 from desk.config import Settings
 from desk.data_converter import DATA_CONVERTER
 from desk.models import Channel, InboundMessage
+from devtools.test_server import start_test_server
 from ingest.app import create_app
 
 BASE_URL = "http://127.0.0.1"
@@ -33,10 +34,7 @@ TASK_QUEUE = "ingest-test"
 
 @pytest.fixture(scope="module")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=DATA_CONVERTER,
-    )
+    environment = await start_test_server()
     try:
         yield environment
     finally:

@@ -13,9 +13,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from desk.adapters.sandbox import SandboxShop
-from desk.binaries import find_binary
 from desk.config import PolicyConfig
-from desk.data_converter import DATA_CONVERTER
 from desk.models import (
     Channel,
     ContactSnapshot,
@@ -27,9 +25,9 @@ from desk.models import (
     SupervisorDecision,
 )
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-from desk.temporal_client import register_search_attributes
 from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into
+from devtools.test_server import start_test_server
 from tests.waiting import until
 from workers.worker import build_worker
 from workflows.contact import ContactWorkflow
@@ -41,14 +39,10 @@ CONTACT = "contact-order-91301"
 
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[tuple[WorkflowEnvironment, SandboxShop]]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=DATA_CONVERTER,
-    )
+    env = await start_test_server()
     shop = SandboxShop(f"sqlite:///{tmp_path / 'shop.db'}")
     shop.create_all()
     async with env:
-        await register_search_attributes(env.client)
         scenario = load_scenario(ROOT / "scenarios" / "human-requested.yaml")
         load_scenario_into(shop, scenario, await env.get_current_time())
         policy = PolicyConfig(max_history_events=200)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from desk.adapters.sandbox import normalise_identity
 from desk.adapters.sandbox.tables import (
     ClaimRow,
     CustomerRow,
@@ -12,6 +11,7 @@ from desk.adapters.sandbox.tables import (
     ScanEventRow,
     ShipmentRow,
 )
+from desk.identities import normalise_identity
 from devtools.demo_shop.carriers import Parcel
 from devtools.demo_shop.customers import Person
 from devtools.demo_shop.orders import PlannedOrder

@@ -12,14 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desk.adapters.sandbox import (
-    IDENTITY_KINDS,
-    IdentityKind,
-    SandboxShop,
-    normalise_identity,
-    normalise_order_number,
-    normalise_tracking,
-)
+from desk.adapters.sandbox import SandboxShop
 from desk.adapters.sandbox.tables import (
     ClaimRow,
     CustomerRow,
@@ -30,6 +23,13 @@ from desk.adapters.sandbox.tables import (
     ScanEventRow,
     ShipmentRow,
     as_utc,
+)
+from desk.identities import (
+    IDENTITY_KINDS,
+    IdentityKind,
+    normalise_identity,
+    normalise_order_number,
+    normalise_tracking,
 )
 from devtools.scenarios.format import (
     Scenario,

@@ -22,9 +22,7 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.testing import WorkflowEnvironment
 
 from desk.adapters.sandbox import SandboxShop
-from desk.binaries import find_binary
 from desk.config import PolicyConfig
-from desk.data_converter import DATA_CONVERTER
 from desk.models import (
     ContactSnapshot,
     ContactState,
@@ -33,7 +31,6 @@ from desk.models import (
     SupervisorDecision,
 )
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-from desk.temporal_client import register_search_attributes
 from devtools.scenarios.fingerprint import fingerprint, pinned_t0
 from devtools.scenarios.format import (
     Scenario,
@@ -44,6 +41,7 @@ from devtools.scenarios.format import (
     scenario_files,
 )
 from devtools.scenarios.loader import load_scenario_into
+from devtools.test_server import start_test_server
 from workers.worker import build_worker
 from workflows.contact import ContactWorkflow
 
@@ -244,19 +242,14 @@ async def run_scenario(
     except ScenarioError as err:
         return {"scenario": path.stem, "ok": False, "failed": ["file"], "error": str(err)}
     started = time.monotonic()
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=DATA_CONVERTER,
-        runtime=_quiet_runtime(),
-    )
+    env = await start_test_server(_quiet_runtime())
     with tempfile.TemporaryDirectory(prefix="desk-scenario-") as tmp:
         shop = SandboxShop(f"sqlite:///{Path(tmp) / 'shop.db'}")
         shop.create_all()
         try:
-            async with env:
-                await register_search_attributes(env.client)
-                async with build_worker(env.client, shop, TASK_QUEUE, policy or PolicyConfig()):
-                    outcome = await _play(env, scenario, shop, history_dir, record_dir)
+            worker = build_worker(env.client, shop, TASK_QUEUE, policy or PolicyConfig())
+            async with env, worker:
+                outcome = await _play(env, scenario, shop, history_dir, record_dir)
         except Exception as err:  # a broken scenario run is reported, the others still run
             return {
                 "scenario": scenario.name,

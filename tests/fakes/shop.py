@@ -8,8 +8,9 @@ the same identity normalisation, the same numbers (``RF-000001``, ``R-<order>-<n
 ``RMA-<order>-<hash>``, ``MMS-<10 digits>``, ``OUT-000001``, ``alert-<n>``) and the same
 error messages. ``tests/test_port_contract.py`` runs one suite against both.
 
-Nothing here imports ``desk.adapters.sandbox``: the fake needs no database and stays independent of
-the real implementation, so the contract suite is what keeps the two in step.
+It shares with the sandbox only the normalised forms of identities and numbers
+(``desk.identities``), the case numbering and the read-out record shapes; the behaviour is
+its own, so the contract suite is what keeps the two in step.
 
 Not mirrored: the sandbox's ``clock_origin`` / ``clock_speed`` (a demo feature), and
 ``table_counts``. Everything is guarded by one lock, so the shop is safe to call from the
@@ -19,20 +20,26 @@ threads of a worker's activity executor.
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel
-
+from desk.adapters.sandbox import OutboxMessage, RefundRecord, ReplacementRecord
+from desk.adapters.sandbox.carriers import case_number_for
+from desk.identities import (
+    IDENTITY_KINDS,
+    IdentityKind,
+    identity_lookups,
+    normalise_identity,
+    normalise_order_number,
+    normalise_tracking,
+)
 from desk.models import (
     Address,
     Carrier,
     CarrierCase,
-    Channel,
     Claim,
     ClaimKind,
     Customer,
@@ -52,75 +59,10 @@ from desk.models import (
 from desk.ports import Conflict, NotFound
 from devtools.scenarios.format import Scenario, ScenarioCustomer, ScenarioError, ScenarioOrder
 
-IdentityKind = Literal["email", "phone", "chat", "social"]
-IDENTITY_KINDS: tuple[IdentityKind, ...] = ("email", "phone", "chat", "social")
 SearchResult = Literal["found", "not_found"]
 
 # The sandbox's wording, so a test reading a trace reads the same scan from either shop.
 FOUND_BY_SEARCH = "Delivered, Left with Individual (found by carrier search)"
-_CASE_PREFIX = {
-    Carrier.usps: "MMS-",
-    Carrier.ups: "UPS-TRACE-",
-    Carrier.fedex: "FEDEX-TRACE-",
-    Carrier.dhl: "DHL-TRACE-",
-}
-_PHONE_PUNCTUATION = re.compile(r"[\s\-().]")
-_PHONE_LIKE = re.compile(r"^\+?\d{7,15}$")
-
-
-# ---------------------------------------------------------------- identities and numbers
-
-
-def normalise_identity(kind: IdentityKind, value: str) -> str:
-    """The stored form of an identity (as the sandbox stores it)."""
-    text = value.strip()
-    if kind == "email":
-        return text.lower()
-    if kind == "phone":
-        return _PHONE_PUNCTUATION.sub("", text)
-    return text.lower().lstrip("@")
-
-
-def identity_lookups(identity: str) -> list[tuple[IdentityKind, str]]:
-    """Every (kind, value) a raw sender string could be stored as, most specific first."""
-    text = identity.strip()
-    if not text:
-        return []
-    lookups: list[tuple[IdentityKind, str]] = []
-    if "@" in text.lstrip("@"):
-        lookups.append(("email", normalise_identity("email", text)))
-    phone = normalise_identity("phone", text)
-    if _PHONE_LIKE.match(phone):
-        lookups.extend(("phone", variant) for variant in _phone_variants(phone))
-    handle = normalise_identity("chat", text)
-    lookups.extend([("chat", handle), ("social", handle)])
-    return lookups
-
-
-def _phone_variants(phone: str) -> list[str]:
-    # North American numbers arrive both with and without the +1 country code.
-    digits = phone.lstrip("+")
-    if len(digits) == 10:
-        national = digits
-    elif len(digits) == 11 and digits.startswith("1"):
-        national = digits[1:]
-    else:
-        return [phone]
-    return list(dict.fromkeys([phone, "+1" + national, national, "1" + national]))
-
-
-def normalise_tracking(tracking: str) -> str:
-    return re.sub(r"\s+", "", tracking).upper()
-
-
-def normalise_order_number(number: str) -> str:
-    return number.strip().lstrip("#").strip()
-
-
-def case_number_for(carrier: Carrier, tracking: str, key: str) -> str:
-    """Deterministic, and the same number the sandbox gives the same request."""
-    digest = int(hashlib.sha256(f"{tracking}|{key}".encode()).hexdigest(), 16) % 10**10
-    return f"{_CASE_PREFIX[carrier]}{digest:010d}"
 
 
 def as_utc(value: datetime) -> datetime:
@@ -136,42 +78,6 @@ def _cents(amount: float) -> float:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-# ---------------------------------------------------------------- read-out records
-# Field for field the sandbox's RefundRecord, ReplacementRecord and OutboxMessage.
-
-
-class RefundRecord(BaseModel):
-    refund_id: str
-    key: str
-    order_number: str
-    amount: float
-    lines: list[LineRef]
-    reason: str
-    created_at: datetime
-
-
-class ReplacementRecord(BaseModel):
-    number: str
-    key: str
-    original_order: str
-    lines: list[LineRef]
-    service: str
-    note: str | None
-    address: Address
-    created_at: datetime
-
-
-class OutboxMessage(BaseModel):
-    outbox_id: str
-    key: str
-    contact_id: str
-    channel: Channel
-    to: str
-    subject: str | None
-    body: str
-    created_at: datetime
 
 
 @dataclass(frozen=True)

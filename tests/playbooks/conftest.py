@@ -7,20 +7,14 @@ from collections.abc import AsyncIterator
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from desk.binaries import find_binary
-from desk.data_converter import DATA_CONVERTER
-from desk.temporal_client import register_search_attributes
+from devtools.test_server import start_test_server
 from tests.playbooks.kit import Desk
 
 
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=DATA_CONVERTER,
-    )
+    env = await start_test_server()
     async with env:
-        await register_search_attributes(env.client)
         yield env
 
 

@@ -18,15 +18,7 @@ from desk.adapters.sandbox.carriers import (
     SandboxCarrierTracking,
     case_number_for,
 )
-from desk.adapters.sandbox.database import (
-    IDENTITY_KINDS,
-    IdentityKind,
-    database_url,
-    identity_lookups,
-    normalise_identity,
-    normalise_order_number,
-    normalise_tracking,
-)
+from desk.adapters.sandbox.database import database_url
 from desk.adapters.sandbox.fulfilment import ReplacementRecord, SandboxFulfilment
 from desk.adapters.sandbox.helpdesk import OutboxMessage, SandboxHelpdesk
 from desk.adapters.sandbox.orders import SandboxOrderSystem
@@ -45,16 +37,10 @@ class SandboxShop(
 
 __all__ = [
     "FOUND_BY_SEARCH",
-    "IDENTITY_KINDS",
-    "IdentityKind",
     "OutboxMessage",
     "RefundRecord",
     "ReplacementRecord",
     "SandboxShop",
     "case_number_for",
     "database_url",
-    "identity_lookups",
-    "normalise_identity",
-    "normalise_order_number",
-    "normalise_tracking",
 ]

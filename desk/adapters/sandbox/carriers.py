@@ -9,8 +9,9 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desk.adapters.sandbox.database import SandboxDatabase, _now, normalise_tracking
+from desk.adapters.sandbox.database import SandboxDatabase, _now
 from desk.adapters.sandbox.tables import CarrierCaseRow, ScanEventRow, ShipmentRow, as_utc
+from desk.identities import normalise_tracking
 from desk.models import (
     Carrier,
     CarrierCase,

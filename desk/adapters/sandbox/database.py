@@ -1,6 +1,6 @@
-"""The sandbox shop's database: engine and sessions, one unit of work per call, the
-idempotency helper every port uses, and the normalised forms of identities, tracking and
-order numbers.
+"""The sandbox shop's database: engine and sessions, one unit of work per call, and the
+idempotency helper every port uses. Identities, tracking and order numbers are stored in
+their normalised forms (``desk.identities``).
 
 SQLite (a file, or ``sqlite://`` in memory) by default, PostgreSQL by URL. Each call is one
 session and one transaction, serialised per process on SQLite.
@@ -8,12 +8,11 @@ session and one transaction, serialised per process on SQLite.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import URL, make_url
@@ -22,64 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from desk.adapters.sandbox.tables import Base, OrderRow, as_utc
+from desk.identities import (
+    normalise_order_number,
+)
 from desk.ports import NotFound
 
 T = TypeVar("T")
-IdentityKind = Literal["email", "phone", "chat", "social"]
-IDENTITY_KINDS: tuple[IdentityKind, ...] = ("email", "phone", "chat", "social")
-
-_PHONE_PUNCTUATION = re.compile(r"[\s\-().]")
-_PHONE_LIKE = re.compile(r"^\+?\d{7,15}$")
-
-
-# ---------------------------------------------------------------- identities and numbers
-
-
-def normalise_identity(kind: IdentityKind, value: str) -> str:
-    """The stored form of an identity: what two spellings of the same one share."""
-    text = value.strip()
-    if kind == "email":
-        return text.lower()
-    if kind == "phone":
-        return _PHONE_PUNCTUATION.sub("", text)
-    return text.lower().lstrip("@")
-
-
-def identity_lookups(identity: str) -> list[tuple[IdentityKind, str]]:
-    """Every (kind, value) a raw sender string could be stored as, most specific first."""
-    text = identity.strip()
-    if not text:
-        return []
-    lookups: list[tuple[IdentityKind, str]] = []
-    if "@" in text.lstrip("@"):
-        lookups.append(("email", normalise_identity("email", text)))
-    phone = normalise_identity("phone", text)
-    if _PHONE_LIKE.match(phone):
-        lookups.extend(("phone", variant) for variant in _phone_variants(phone))
-    handle = normalise_identity("chat", text)
-    lookups.extend([("chat", handle), ("social", handle)])
-    return lookups
-
-
-def _phone_variants(phone: str) -> list[str]:
-    # North American numbers reach us both with and without the +1 country code.
-    digits = phone.lstrip("+")
-    if len(digits) == 10:
-        national = digits
-    elif len(digits) == 11 and digits.startswith("1"):
-        national = digits[1:]
-    else:
-        return [phone]
-    variants = [phone, "+1" + national, national, "1" + national]
-    return list(dict.fromkeys(variants))
-
-
-def normalise_tracking(tracking: str) -> str:
-    return re.sub(r"\s+", "", tracking).upper()
-
-
-def normalise_order_number(number: str) -> str:
-    return number.strip().lstrip("#").strip()
 
 
 def _order_keys(order_numbers: list[str]) -> list[str]:

@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from desk.adapters.sandbox.carriers import _shipment
-from desk.adapters.sandbox.database import SandboxDatabase, _cents, _now, identity_lookups
+from desk.adapters.sandbox.database import SandboxDatabase, _cents, _now
 from desk.adapters.sandbox.tables import (
     AddressColumns,
     ClaimRow,
@@ -26,6 +26,7 @@ from desk.adapters.sandbox.tables import (
     ShipmentRow,
     as_utc,
 )
+from desk.identities import identity_lookups
 from desk.models import (
     Address,
     Claim,
