@@ -128,6 +128,26 @@ class Attachment(BaseModel):
     content_type: str | None = None
 
 
+AuthMethod = Literal[
+    "none",  # nothing vouches for the sender (anonymous form, unsigned webhook, failed checks)
+    "twilio_signature",  # the SMS provider signed the webhook: From is the carrier's
+    "email_authentication",  # SPF / DKIM aligned with From, or DMARC pass, per the headers
+    "signed_identity",  # the merchant's site or widget signed the user's identity (HMAC)
+    "platform_signature",  # the social platform signed the webhook
+    "dev_unsigned",  # development mode on loopback: unsigned input trusted, said at start
+    "scenario",  # a scenario file's message (authenticated unless it says otherwise)
+]
+
+
+class SenderAuth(BaseModel):
+    """How channel ingest authenticated a message's sender, or that it could not. Only an
+    authenticated sender can be verified as a customer; the default is unauthenticated."""
+
+    method: AuthMethod = "none"
+    authenticated: bool = False
+    detail: str = Field("", description="what was checked, e.g. 'dmarc=pass header.from=...'")
+
+
 class InboundMessage(BaseModel):
     """A customer message as channel ingest hands it over, before anything is matched."""
 
@@ -138,6 +158,10 @@ class InboundMessage(BaseModel):
     text: str = ""
     attachments: list[Attachment] = Field(default_factory=list)
     received_at: datetime | None = None
+    auth: SenderAuth = Field(default_factory=SenderAuth)
+    # What the provider's id is unique within (a chat conversation, a social platform), so
+    # two providers' ids never collide in the intake workflow id.
+    provider_scope: str | None = None
 
 
 class Understanding(BaseModel):

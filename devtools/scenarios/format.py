@@ -147,6 +147,9 @@ class ScenarioMessage(_Strict):
     subject: str | None = None
     text: str = ""
     attachments: list[Attachment] = Field(default_factory=list)
+    # SCHEMA.md: false means the channel did not authenticate this sender (unsigned
+    # webhook, anonymous form, email failing SPF/DKIM): treated as unauthenticated ingest.
+    authenticated: bool = True
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

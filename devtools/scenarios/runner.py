@@ -28,6 +28,7 @@ from desk.models import (
     ContactState,
     InboundMessage,
     RoutedMessage,
+    SenderAuth,
     SupervisorDecision,
 )
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
@@ -95,6 +96,11 @@ async def _send_message(
         subject=m.subject,
         text=m.text,
         attachments=m.attachments,
+        auth=SenderAuth(
+            method="scenario" if m.authenticated else "none",
+            authenticated=m.authenticated,
+            detail="scenario file" if m.authenticated else "scenario file: authenticated: false",
+        ),
     )
     workflow_id = intake_workflow_id(message)
     await env.client.start_workflow(INTAKE_WORKFLOW, message, id=workflow_id, task_queue=TASK_QUEUE)
