@@ -10,14 +10,6 @@ from desk.models import Claim, ClaimKind, InboundMessage, Order, SenderMatch, Un
 from desk.ports import Helpdesk, NotFound, OrderSystem
 
 
-def _verifies_by_details(order: Order, text: str, email: str | None) -> bool:
-    """An unknown identity may prove ownership with the order's email and postal code."""
-    if not email:
-        return False
-    lowered = text.lower()
-    return email.lower() in lowered and order.address.postal_code.lower() in lowered
-
-
 class LookupActivities:
     def __init__(self, orders: OrderSystem, helpdesk: Helpdesk | None = None) -> None:
         self.orders = orders
@@ -25,7 +17,12 @@ class LookupActivities:
 
     @activity.defn
     def match_sender(self, message: InboundMessage, understanding: Understanding) -> SenderMatch:
-        customer = self.orders.find_customer(message.sender)
+        """POLICY.md "Who is asking". Verified means: the channel authenticated the sender
+        (``message.auth``) and that identity belongs to the order's customer. Anyone else
+        gets no customer and no order: at most the existing order they named, so the
+        message reaches that order's contact without disclosing anything."""
+        authenticated = message.auth.authenticated
+        customer = self.orders.find_customer(message.sender) if authenticated else None
         for number in understanding.order_numbers:
             try:
                 order = self.orders.get_order(number)
@@ -33,13 +30,13 @@ class LookupActivities:
                 continue
             if customer is not None and order.customer_id == customer.id:
                 return SenderMatch(customer=customer, order=order, verified=True)
-            owner_email = self._owner_email(order)
-            if _verifies_by_details(order, f"{message.subject or ''} {message.text}", owner_email):
-                owner = self.orders.find_customer(owner_email or "")
-                return SenderMatch(customer=owner, order=order, verified=True)
             return SenderMatch(
-                verified=False, problem="order_not_theirs", claimed_order=order.number
+                verified=False,
+                problem="order_not_theirs" if authenticated else "unauthenticated",
+                claimed_order=order.number,
             )
+        if not authenticated:
+            return SenderMatch(problem="unauthenticated")
         if customer is None:
             return SenderMatch(problem="unknown_sender")
         if understanding.order_numbers:
@@ -54,12 +51,6 @@ class LookupActivities:
         if latest is None:
             return SenderMatch(customer=customer, verified=True, problem="no_order")
         return SenderMatch(customer=customer, order=latest, verified=True)
-
-    def _owner_email(self, order: Order) -> str | None:
-        owner = self.orders.find_customer_by_id(order.customer_id)
-        if owner is None:
-            return None
-        return next((i.value for i in owner.identities if i.kind == "email"), None)
 
     @activity.defn
     def check_stock(self, skus: list[str]) -> dict[str, int]:

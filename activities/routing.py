@@ -12,6 +12,7 @@ from temporalio.client import Client
 from desk.config import PolicyConfig
 from desk.contact import ContactInput
 from desk.models import RoutedMessage
+from desk.policy.identity import as_carried
 from desk.routing import CONTACT_WORKFLOW, CUSTOMER_MESSAGE_SIGNAL
 
 
@@ -31,7 +32,7 @@ class RoutingActivities:
             id=routed.contact_id,
             task_queue=self.task_queue,
             start_signal=CUSTOMER_MESSAGE_SIGNAL,
-            start_signal_args=[routed],
+            start_signal_args=[as_carried(routed, self.policy)],
             static_summary=f"{routed.understanding.intent.value}: {who}, {about}",
         )
         return routed.contact_id

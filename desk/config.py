@@ -66,6 +66,18 @@ class PolicyConfig(BaseModel):
         24, gt=0, description="how often a contact a person owns checks its history length"
     )
     fastest_service: str = "express"
+    unverified_attempts_per_sender: int = Field(
+        5, ge=1, description="messages an unverified sender may send in the window"
+    )
+    unverified_attempts_per_order: int = Field(
+        5, ge=1, description="unverified messages about one order in the window"
+    )
+    unverified_window_hours: float = Field(
+        24, gt=0, description="the attempt window; a lockout lifts one window after it began"
+    )
+    message_text_max_chars: int = Field(
+        8000, ge=200, description="text of a verified message carried into its contact"
+    )
     max_history_events: int = Field(
         8000, ge=200, description="continue-as-new once a contact's history is this long"
     )
@@ -156,6 +168,13 @@ class Settings(BaseModel):
         return self
 
     temporal_port: int = Field(7233, ge=1, le=65535)
+
+    # ---- supervisors (desk/supervisors.py)
+    supervisors_file: str | None = Field(
+        None, description="the supervisor registry (YAML); default <data_dir>/supervisors.yaml"
+    )
+    operator_id: str | None = Field(None, description="who the CLI decides as")
+    operator_key: str | None = Field(None, description="that supervisor's key (base64)")
 
     @property
     def shop_url(self) -> str:

@@ -63,12 +63,18 @@ class ContactRecord(BaseModel):
     replies: int = 0
     decision_no: int = 0
     alerts: int = 0
+    notices: int = 0  # owner notices about unverified senders
     timeline: list[TimelineEntry] = Field(default_factory=list)
     preference: str | None = None
     return_label: str | None = None
     reopened: bool = False
     helpdesk_open: bool = False
     runs: int = 1
+
+    def verified(self) -> list[RoutedMessage]:
+        """The messages of verified senders: the only ones that supply an action's content
+        (an address, the lines named, a photo, a preference)."""
+        return [r for r in self.routed if r.match.verified]
 
     def has_unread(self) -> bool:
         return self.read_upto < len(self.routed)
@@ -144,4 +150,5 @@ class DecisionReceipt(BaseModel):
     action: str
     by: str
     accepted: bool = True
+    role: str | None = None
     state: ContactState

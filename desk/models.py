@@ -293,9 +293,12 @@ class SenderMatch(BaseModel):
     customer: Customer | None = None
     order: Order | None = None
     verified: bool = False
-    problem: Literal["unknown_sender", "order_not_theirs", "unknown_order", "no_order"] | None = (
-        None
-    )
+    problem: (
+        Literal[
+            "unknown_sender", "order_not_theirs", "unknown_order", "no_order", "unauthenticated"
+        ]
+        | None
+    ) = None
     # The existing order an unverified sender named: routes the message to that order's
     # contact (one contact per order) without giving the sender any of its details.
     claimed_order: str | None = None
@@ -308,6 +311,40 @@ class RoutedMessage(BaseModel):
     understanding: Understanding
     match: SenderMatch
     contact_id: str
+    # Set when the message was not handed to its contact (an unverified sender over the
+    # attempt limits): why. The intake workflow's history keeps the message itself.
+    held_back: str | None = None
+
+
+class UnverifiedAttempt(BaseModel):
+    """An unverified sender writing (about an order, or not): counted against the limits."""
+
+    key: str = Field(min_length=1, description="one per message: a retry counts once")
+    sender_key: str = Field(min_length=1, description="channel and normalised sender, hashed")
+    order_number: str | None = None
+    at: datetime
+
+
+class AttemptLimits(BaseModel):
+    per_sender: int = Field(ge=1)
+    per_order: int = Field(ge=1)
+    window_hours: float = Field(gt=0)
+
+
+class AttemptVerdict(BaseModel):
+    allowed: bool
+    reason: str = ""
+    retry_after: datetime | None = None
+
+
+class OwnerNotice(BaseModel):
+    """Tell an order's owner, on the identity on file, that someone wrote about it on a
+    channel the desk could not verify; their reply from there is verified."""
+
+    contact_id: str
+    order_number: str
+    channel: Channel
+    key: str
 
 
 # ---------------------------------------------------------------- decisions and outcomes
@@ -350,10 +387,31 @@ class SupervisorAction(StrEnum):
 
 class SupervisorDecision(BaseModel):
     action: SupervisorAction
-    by: str = Field(min_length=1)
+    by: str = Field(min_length=1, description="the supervisor's id in the registry")
     note: str = ""
     resolution: ResolutionKind | None = None
     amount: float | None = Field(default=None, ge=0)
+    # Set by the service the supervisor signs into (desk.supervisors.sign): when, and an
+    # HMAC of the fields with the supervisor's key. Checked before a contact accepts it.
+    issued_at: datetime | None = None
+    signature: str | None = None
+    # Set by the contact once the signature checked out: the role that allowed it.
+    role: str | None = None
+
+
+class DecisionCheck(BaseModel):
+    """A supervisor decision to check against the registry before a contact accepts it."""
+
+    contact_id: str
+    decision: SupervisorDecision
+    money_moved: float = Field(ge=0, description="refund or reship value the decision moves")
+    now: datetime
+
+
+class DecisionAuthority(BaseModel):
+    by: str
+    role: str
+    limit: float
 
 
 class ExecutionResult(BaseModel):

@@ -17,6 +17,8 @@ from typing import Protocol
 
 from desk.models import (
     Address,
+    AttemptLimits,
+    AttemptVerdict,
     CarrierCase,
     Claim,
     ClaimKind,
@@ -26,6 +28,7 @@ from desk.models import (
     Order,
     Reply,
     TraceResult,
+    UnverifiedAttempt,
 )
 
 
@@ -108,3 +111,9 @@ class Helpdesk(Protocol):
 
     def open_contact_order(self, customer_id: str) -> str | None:
         """The order of the customer's most recently opened contact still open, if any."""
+
+
+class AttemptLedger(Protocol):
+    def register_attempt(self, attempt: UnverifiedAttempt, limits: AttemptLimits) -> AttemptVerdict:
+        """Count an unverified sender's message and say whether it is within the limits per
+        sender and per order; the same key twice returns the first verdict."""

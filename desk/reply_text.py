@@ -6,9 +6,19 @@ Replies never promise what the policy does not allow.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
-from desk.models import Address, CarrierCase, CarrierReading, Order, ProposedResolution
+from desk.models import Address, CarrierCase, CarrierReading, Channel, Order, ProposedResolution
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+")
+
+
+def plain(text: str, limit: int = 200) -> str:
+    """Customer-supplied text made safe to quote in a reply or a subject line: no control
+    or direction-changing characters, no line breaks, one line of at most ``limit``."""
+    flat = " ".join(_CONTROL.sub(" ", text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def when(dt: datetime | None) -> str:
@@ -34,10 +44,23 @@ CHECKS = (
 
 
 def identity_request() -> str:
+    """The one answer every unverified sender gets, whatever they wrote: it must not tell
+    whether an order they named exists."""
     return (
         "Thanks for getting in touch. For your security we can only discuss an order with its "
-        "owner: please write to us from the email address or phone number on the order, or "
-        "reply with the order's email address and delivery postal code."
+        "owner, from the email address or phone number used for it. If your message named an "
+        "order of yours, we have written to those contact details: just reply there. "
+        "Otherwise, please write to us from the email address or phone number on your order."
+    )
+
+
+def owner_notice(order_number: str, channel: Channel) -> str:
+    """To an order's owner, on the identity on file, when someone else wrote about it."""
+    return (
+        f"Someone wrote to us about your order {order_number} by {channel.value}, from contact "
+        "details we could not confirm as yours. If it was you, reply to this message and we "
+        "will take it from here. If it wasn't you, there is nothing to do: nothing about your "
+        "order was shared or changed."
     )
 
 
@@ -146,7 +169,7 @@ def address_reminder(order: Order, reply_by: datetime) -> str:
 
 
 def address_updated(order: Order, address: Address) -> str:
-    return f"Done: order {order.number} will ship to {address.one_line()}."
+    return f"Done: order {order.number} will ship to {plain(address.one_line(), 300)}."
 
 
 def address_too_late(order: Order) -> str:

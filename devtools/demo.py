@@ -28,6 +28,7 @@ from desk.models import (
     SupervisorAction,
     SupervisorDecision,
 )
+from desk.supervisors import Supervisor, SupervisorRegistry, new_key, sign
 from desk.temporal_client import connect
 from devtools.demo_shop import DemoContact, seed_demo_shop
 from devtools.embedded_temporal import start_embedded_temporal
@@ -44,7 +45,8 @@ SETTLED = {
     ContactState.escalated,
     ContactState.human_owned,
 }
-DEMO_SUPERVISOR = "demo-supervisor@shop.example"
+# The demo's supervisor, with a key of this run: the demo signs the approvals it makes.
+DEMO_SUPERVISOR = Supervisor(id="demo-supervisor@shop.example", role="manager", key=new_key())
 MAX_WAIT_S = 120
 TRAFFIC_S = 10.0  # the scripted stream of first messages is squeezed into this
 QUIET_S = 20
@@ -87,13 +89,14 @@ async def _supervise(client: Client, snaps: list[ContactSnapshot], decided: set[
             and s.contact_id not in decided
         ):
             decided.add(s.contact_id)
+            decision = SupervisorDecision(
+                action=SupervisorAction.approve,
+                by=DEMO_SUPERVISOR.id,
+                note="demo: proposal checked and approved",
+            )
+            signed = sign(s.contact_id, decision, DEMO_SUPERVISOR.key, datetime.now(UTC))
             await client.get_workflow_handle(s.contact_id).execute_update(
-                ContactWorkflow.decide,
-                SupervisorDecision(
-                    action=SupervisorAction.approve,
-                    by=DEMO_SUPERVISOR,
-                    note="demo: proposal checked and approved",
-                ),
+                ContactWorkflow.decide, signed
             )
 
 
@@ -144,7 +147,13 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
     _say(f"demo shop seeded: {summary.model_dump(exclude={'contacts'})}")
     async with start_embedded_temporal(settings) as temporal:
         client = await connect(temporal.settings)
-        worker = build_worker(client, shop, settings.task_queue, policy)
+        worker = build_worker(
+            client,
+            shop,
+            settings.task_queue,
+            policy,
+            supervisors=SupervisorRegistry(supervisors=[DEMO_SUPERVISOR]),
+        )
         server = api_server(
             create_app(client, settings), settings.ingest_host, settings.ingest_port
         )

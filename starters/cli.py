@@ -8,7 +8,8 @@ desk classify [TEXT]          intent, confidence, order numbers... as JSON lines
 desk eval classifier          accuracy, precision/recall, confusion, calibration
 desk escalations             the supervisors' queue
 desk show CONTACT_ID         one contact's snapshot
-desk decide CONTACT_ID approve|override|reject|take_over|close --by WHO [...]
+desk decide CONTACT_ID approve|override|reject|take_over|close [--note ...] [...]
+                             (as the operator DESK_OPERATOR_ID, signed with its key)
 """
 
 from __future__ import annotations
@@ -66,7 +67,6 @@ def _parser() -> argparse.ArgumentParser:
     decide = sub.add_parser("decide", help="a supervisor decision on an escalated contact")
     decide.add_argument("contact_id")
     decide.add_argument("action", choices=[a.value for a in SupervisorAction])
-    decide.add_argument("--by", required=True, help="who decides (recorded on the contact)")
     decide.add_argument("--note", default="", help="why (recorded; sent to the customer on reject)")
     decide.add_argument("--resolution", choices=[r.value for r in ResolutionKind])
     decide.add_argument("--amount", type=float)
@@ -137,16 +137,22 @@ async def _supervise(args: argparse.Namespace, settings: Settings) -> int:
     from desk.temporal_client import connect
     from supervisor import commands
 
+    operator = None
+    if args.command == "decide":
+        from desk.supervisors import operator_credentials
+
+        operator = operator_credentials(settings)  # before connecting: a config error is exit 2
     client = await connect(settings)
     if args.command == "escalations":
         return await commands.escalations(client)
     if args.command == "show":
         return await commands.show(client, args.contact_id)
+    assert operator is not None
     return await commands.decide(
         client,
         args.contact_id,
         args.action,
-        by=args.by,
+        operator=operator,
         note=args.note,
         resolution=args.resolution,
         amount=args.amount,

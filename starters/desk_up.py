@@ -9,6 +9,12 @@ from pathlib import Path
 from desk.adapters.sandbox import SandboxShop
 from desk.classifier.choice import build_classifier
 from desk.config import PolicyConfig, Settings
+from desk.supervisors import (
+    DEV_SUPERVISOR,
+    SupervisorRegistry,
+    ensure_dev_registry,
+    registry_for,
+)
 from desk.temporal_client import connect
 from devtools.demo_shop import seed_demo_shop
 from devtools.embedded_temporal import start_embedded_temporal
@@ -30,11 +36,24 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
         # The embedded default: a newcomer's first message should find a shop to match.
         seed_demo_shop(shop, datetime.now(UTC))
         print(f"seeded the demo shop into {settings.shop_url}", file=sys.stderr)
+    created = ensure_dev_registry(settings)
+    if created is not None:
+        print(
+            f"created the supervisor registry {created}: `desk decide` on this machine "
+            f"decides as {DEV_SUPERVISOR} (manager)",
+            file=sys.stderr,
+        )
+    supervisors = _supervisors(settings)
     stop = stop_event()
     async with start_embedded_temporal(settings) as temporal:
         client = await connect(temporal.settings)
         worker = build_worker(
-            client, shop, settings.task_queue, policy, classifier=build_classifier(settings)
+            client,
+            shop,
+            settings.task_queue,
+            policy,
+            classifier=build_classifier(settings),
+            supervisors=supervisors,
         )
         server = api_server(
             create_app(client, settings), settings.ingest_host, settings.ingest_port
@@ -52,6 +71,7 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
 
 async def run_worker(settings: Settings, policy: PolicyConfig) -> int:
     shop = open_shop(settings)
+    supervisors = _supervisors(settings)
     client = await connect(settings)
     print(
         f"worker on task queue {settings.task_queue} at {settings.temporal_address}",
@@ -60,11 +80,27 @@ async def run_worker(settings: Settings, policy: PolicyConfig) -> int:
     await serve(
         stop_event(),
         worker=build_worker(
-            client, shop, settings.task_queue, policy, classifier=build_classifier(settings)
+            client,
+            shop,
+            settings.task_queue,
+            policy,
+            classifier=build_classifier(settings),
+            supervisors=supervisors,
         ),
     )
     shop.close()
     return 0
+
+
+def _supervisors(settings: Settings) -> SupervisorRegistry:
+    registry = registry_for(settings)
+    if not registry.supervisors:
+        print(
+            "no supervisors configured (DESK_SUPERVISORS_FILE): every supervisor decision "
+            "will be refused",
+            file=sys.stderr,
+        )
+    return registry
 
 
 async def run_ingest(settings: Settings) -> int:

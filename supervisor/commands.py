@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -15,6 +16,7 @@ from temporalio.exceptions import FailureError
 from temporalio.service import RPCError
 
 from desk.models import ContactSnapshot, ResolutionKind, SupervisorAction, SupervisorDecision
+from desk.supervisors import sign
 from supervisor.queue import escalation_queue
 from workflows.contact import ContactWorkflow
 
@@ -39,12 +41,16 @@ async def decide(
     contact_id: str,
     action: str,
     *,
-    by: str,
+    operator: tuple[str, str],
     note: str = "",
     resolution: str | None = None,
     amount: float | None = None,
 ) -> int:
+    """Decide as ``operator`` (the configured supervisor id and key): the decision is
+    signed with their key, so the contact records who decided, and the registry caps it by
+    their role."""
     handle = client.get_workflow_handle(contact_id)
+    by, key = operator
     try:
         decision = SupervisorDecision(
             action=SupervisorAction(action),
@@ -53,6 +59,7 @@ async def decide(
             resolution=ResolutionKind(resolution) if resolution else None,
             amount=amount,
         )
+        decision = sign(contact_id, decision, key, datetime.now(UTC))
     except ValueError as err:
         print(f"desk: invalid decision: {err}", file=sys.stderr)
         return 2
@@ -66,7 +73,7 @@ async def decide(
     except RPCError as err:
         print(f"desk: no contact {contact_id}: {err.message}", file=sys.stderr)
         return 2
-    print(f"{decision.action.value} accepted by {contact_id}")
+    print(f"{decision.action.value} by {by} accepted by {contact_id}")
     return 0
 
 

@@ -18,6 +18,7 @@ from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
 from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into
 from devtools.test_server import start_test_server
+from tests.senders import AUTHENTICATED
 from tests.waiting import until
 from workers.worker import build_worker
 from workflows.contact import ContactWorkflow
@@ -48,7 +49,11 @@ async def test_worker_killed_after_the_refund_still_refunds_once(
     try:
         first = scenario.messages[0]
         message = InboundMessage(
-            message_id="crash-1", channel=first.channel, sender=first.sender, text=first.text
+            message_id="crash-1",
+            channel=first.channel,
+            sender=first.sender,
+            text=first.text,
+            auth=AUTHENTICATED,
         )
         await env.client.start_workflow(
             INTAKE_WORKFLOW, message, id=intake_workflow_id(message), task_queue=TASK_QUEUE

@@ -56,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         calls_to,
         mocked_activities,
     )
+    from tests.senders import AUTHENTICATED
     from tests.waiting import until
     from workers.worker import WORKFLOWS, desk_activities
 
@@ -241,7 +242,11 @@ async def test_the_desk_cancels_an_order_on_the_mocked_activities(
     routing = RoutingActivities(env.client, TASK_QUEUE, policy)
     first = scenario.messages[0]
     message = InboundMessage(
-        message_id="fake-1", channel=first.channel, sender=first.sender, text=first.text
+        message_id="fake-1",
+        channel=first.channel,
+        sender=first.sender,
+        text=first.text,
+        auth=AUTHENTICATED,
     )
     async with Worker(
         env.client,

@@ -28,6 +28,7 @@ from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
 from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into
 from devtools.test_server import start_test_server
+from tests.senders import AUTHENTICATED, KIM, SUPERVISORS, signed
 from tests.waiting import until
 from workers.worker import build_worker
 from workflows.contact import ContactWorkflow
@@ -46,14 +47,18 @@ async def desk(tmp_path: Path) -> AsyncIterator[tuple[WorkflowEnvironment, Sandb
         scenario = load_scenario(ROOT / "scenarios" / "human-requested.yaml")
         load_scenario_into(shop, scenario, await env.get_current_time())
         policy = PolicyConfig(max_history_events=200)
-        async with build_worker(env.client, shop, TASK_QUEUE, policy):
+        async with build_worker(env.client, shop, TASK_QUEUE, policy, supervisors=SUPERVISORS):
             yield env, shop
     shop.close()
 
 
 async def _say(env: WorkflowEnvironment, n: int, text: str) -> None:
     message = InboundMessage(
-        message_id=f"long-{n}", channel=Channel.email, sender="oli@example.com", text=text
+        message_id=f"long-{n}",
+        channel=Channel.email,
+        sender="oli@example.com",
+        text=text,
+        auth=AUTHENTICATED,
     )
     wid = intake_workflow_id(message)
     await env.client.start_workflow(INTAKE_WORKFLOW, message, id=wid, task_queue=TASK_QUEUE)
@@ -125,6 +130,7 @@ async def test_escalated_contact_continues_as_new_and_keeps_everything(desk: Any
         resolution=ResolutionKind.refund,
         amount=30,
     )
+    decision = signed(CONTACT, decision, await env.get_current_time())
     await env.client.get_workflow_handle(CONTACT).execute_update(ContactWorkflow.decide, decision)
     await _state_is(env, ContactState.resolved)
     snap = await _snap(env)
@@ -139,8 +145,9 @@ async def test_contact_owned_by_a_person_continues_as_new_until_closed(desk: Any
     await _say(env, 0, "Order 91301 says delivered but it is not here. I want a real person.")
     await _state_is(env, ContactState.escalated)
     handle = env.client.get_workflow_handle(CONTACT)
+    take_over = SupervisorDecision(action=SupervisorAction.take_over, by="kim")
     await handle.execute_update(
-        ContactWorkflow.decide, SupervisorDecision(action=SupervisorAction.take_over, by="kim")
+        ContactWorkflow.decide, signed(CONTACT, take_over, await env.get_current_time(), KIM)
     )
     await _state_is(env, ContactState.human_owned)
     first_run = (await handle.describe()).run_id
@@ -155,9 +162,10 @@ async def test_contact_owned_by_a_person_continues_as_new_until_closed(desk: Any
     await until(continued)
     assert (await _snap(env)).state == ContactState.human_owned
     # The signal still works for clients from before the update.
+    close = SupervisorDecision(action=SupervisorAction.close, by="kim", note="sorted by phone")
     await handle.signal(
         ContactWorkflow.supervisor_decision,
-        SupervisorDecision(action=SupervisorAction.close, by="kim", note="sorted by phone"),
+        signed(CONTACT, close, await env.get_current_time(), KIM),
     )
     await _state_is(env, ContactState.closed)
     snap = await _snap(env)

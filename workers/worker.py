@@ -13,7 +13,9 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.authority import AuthorityActivities
 from activities.carrier_search import CarrierSearchActivities
+from activities.identity import IdentityActivities
 from activities.lookup import LookupActivities
 from activities.replies import ReplyActivities
 from activities.resolution import ResolutionActivities
@@ -24,6 +26,7 @@ from desk.adapters.sandbox import SandboxShop
 from desk.classifier import classify
 from desk.classifier.llm import LocalClassify
 from desk.config import PolicyConfig
+from desk.supervisors import SupervisorRegistry
 from workflows.contact import ContactWorkflow
 from workflows.intake import IntakeWorkflow
 
@@ -36,6 +39,7 @@ def desk_activities(
     task_queue: str,
     policy: PolicyConfig,
     classifier: LocalClassify = classify,
+    supervisors: SupervisorRegistry | None = None,
 ) -> list[Callable[..., Any]]:
     understanding = UnderstandingActivities(classifier)
     lookup = LookupActivities(shop, shop)
@@ -44,6 +48,8 @@ def desk_activities(
     resolution = ResolutionActivities(shop, shop, shop)
     replies = ReplyActivities(shop)
     routing = RoutingActivities(client, task_queue, policy)
+    identity = IdentityActivities(shop, shop, shop, policy)
+    authority = AuthorityActivities(supervisors or SupervisorRegistry())
     return [
         understanding.classify_message,
         lookup.match_sender,
@@ -62,6 +68,9 @@ def desk_activities(
         replies.open_contact,
         replies.close_contact,
         routing.route_message,
+        identity.register_unverified_attempt,
+        identity.notify_owner,
+        authority.authorize_decision,
     ]
 
 
@@ -72,11 +81,13 @@ def build_worker(
     policy: PolicyConfig,
     executor: ThreadPoolExecutor | None = None,
     classifier: LocalClassify = classify,
+    supervisors: SupervisorRegistry | None = None,
 ) -> Worker:
+    """The desk's worker. ``supervisors``: who may decide (none: every decision is refused)."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=desk_activities(client, shop, task_queue, policy, classifier),
+        activities=desk_activities(client, shop, task_queue, policy, classifier, supervisors),
         activity_executor=executor or ThreadPoolExecutor(max_workers=16),
     )

@@ -1,7 +1,9 @@
 """Intake: a message is durably accepted first, then read, matched and routed.
 
 Channel ingest starts this workflow and answers the webhook as soon as Temporal holds
-it, so an order system that is down delays matching but loses nothing.
+it, so an order system that is down delays matching but loses nothing. A sender the desk
+cannot verify is counted against the attempt limits (per sender and per order); over them,
+the message stays here and reaches no contact.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.identity import IdentityActivities
     from activities.lookup import LookupActivities
     from activities.routing import RoutingActivities
     from activities.understanding import UnderstandingActivities
-    from desk.models import InboundMessage, RoutedMessage
-    from desk.routing import contact_id_for
+    from desk.models import InboundMessage, RoutedMessage, UnverifiedAttempt
+    from desk.policy.identity import sender_key
+    from desk.routing import contact_id_for, intake_workflow_id
 
 # Lookups retry for as long as the order system is down: the message is safe meanwhile.
 _PATIENT = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
@@ -47,6 +51,21 @@ class IntakeWorkflow:
             match=match,
             contact_id=contact_id_for(match, message.sender),
         )
+        if not match.verified and workflow.patched("unverified-attempt-limits"):
+            verdict = await workflow.execute_activity_method(
+                IdentityActivities.register_unverified_attempt,
+                UnverifiedAttempt(
+                    key=intake_workflow_id(message),
+                    sender_key=sender_key(message.channel, message.sender),
+                    order_number=match.claimed_order,
+                    at=workflow.now(),
+                ),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=_PATIENT,
+                summary="count an unverified sender's attempt",
+            )
+            if not verdict.allowed:
+                return routed.model_copy(update={"held_back": verdict.reason})
         await workflow.execute_activity_method(
             RoutingActivities.route_message,
             routed,

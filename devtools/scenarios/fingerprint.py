@@ -78,7 +78,10 @@ def _contact(snap: ContactSnapshot, t0: datetime) -> dict[str, Any]:
         "refund_total": snap.refund_total,
         "replacement_orders": snap.replacement_orders,
         "replies_sent": snap.replies_sent,
-        "decisions": [d.model_dump(mode="json") for d in snap.decisions],
+        # A signature and its date differ every run; who decided, in which role, does not.
+        "decisions": [
+            d.model_dump(mode="json", exclude={"signature", "issued_at"}) for d in snap.decisions
+        ],
         "evidence": None
         if snap.evidence is None
         else {

@@ -32,6 +32,7 @@ from desk.models import (
     SupervisorDecision,
 )
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
+from desk.supervisors import Supervisor, SupervisorRegistry, new_key, sign
 from devtools.scenarios.fingerprint import fingerprint, pinned_t0
 from devtools.scenarios.format import (
     Scenario,
@@ -88,7 +89,7 @@ async def _advance_to(env: WorkflowEnvironment, moment: datetime) -> None:
 
 async def _send_message(
     env: WorkflowEnvironment, scenario: Scenario, index: int, m: ScenarioMessage
-) -> str:
+) -> str | None:
     message = InboundMessage(
         message_id=f"{scenario.name}-m{index}",
         channel=m.channel,
@@ -106,7 +107,8 @@ async def _send_message(
     await env.client.start_workflow(INTAKE_WORKFLOW, message, id=workflow_id, task_queue=TASK_QUEUE)
     await _wait_closed(env.client, workflow_id)
     routed = await env.client.get_workflow_handle(workflow_id, result_type=RoutedMessage).result()
-    return routed.contact_id
+    # Held back (an unverified sender over the attempt limits): it reached no contact.
+    return routed.contact_id if routed.held_back is None else None
 
 
 async def _snapshot(client: Client, contact_id: str) -> ContactSnapshot:
@@ -114,12 +116,28 @@ async def _snapshot(client: Client, contact_id: str) -> ContactSnapshot:
     return await handle.query(ContactWorkflow.snapshot)
 
 
-async def _decide(env: WorkflowEnvironment, contacts: list[str], d: ScenarioDecision) -> list[str]:
+def scenario_supervisors(scenario: Scenario) -> SupervisorRegistry:
+    """Everyone who decides in the scenario, as a manager with a key of this run: the runner
+    is the service they signed into, so their decisions reach the contacts signed."""
+    ids = list(dict.fromkeys(d.by for d in scenario.decisions))
+    return SupervisorRegistry(
+        supervisors=[Supervisor(id=by, role="manager", key=new_key()) for by in ids]
+    )
+
+
+async def _decide(
+    env: WorkflowEnvironment,
+    contacts: list[str],
+    d: ScenarioDecision,
+    supervisors: SupervisorRegistry,
+) -> list[str]:
     """Apply the decision to every contact it fits (SCHEMA.md: only an escalated one, or a
     close of one a person owns); the reasons of the contacts that refused it."""
-    decision = SupervisorDecision(
+    unsigned = SupervisorDecision(
         action=d.action, by=d.by, note=d.note, resolution=d.resolution, amount=d.amount
     )
+    supervisor = supervisors.find(d.by)
+    assert supervisor is not None
     refused = []
     for contact_id in contacts:
         snap = await _snapshot(env.client, contact_id)
@@ -128,6 +146,8 @@ async def _decide(env: WorkflowEnvironment, contacts: list[str], d: ScenarioDeci
         )
         if applies:
             handle = env.client.get_workflow_handle(contact_id)
+            now = await env.get_current_time()
+            decision = sign(contact_id, unsigned, supervisor.key, now)
             try:
                 await handle.execute_update(ContactWorkflow.decide, decision)
             except WorkflowUpdateFailedError as err:
@@ -154,6 +174,7 @@ async def _play(
     env: WorkflowEnvironment,
     scenario: Scenario,
     shop: SandboxShop,
+    supervisors: SupervisorRegistry,
     history_dir: Path | None = None,
     record_dir: Path | None = None,
 ) -> dict[str, Any]:
@@ -172,10 +193,10 @@ async def _play(
         await _advance_to(env, t0 + at)
         if isinstance(event, ScenarioMessage):
             contact_id = await _send_message(env, scenario, index, event)
-            if contact_id not in contacts:
+            if contact_id is not None and contact_id not in contacts:
                 contacts.append(contact_id)
         else:
-            refused += await _decide(env, contacts, event)
+            refused += await _decide(env, contacts, event, supervisors)
         await _settle(env)
     await _advance_to(env, t0 + events[-1][0] + SETTLE)
     snaps = [await _snapshot(env.client, c) for c in contacts]
@@ -192,15 +213,16 @@ async def _play(
 
 
 def _outcome(scenario: Scenario, snaps: list[ContactSnapshot], shop: SandboxShop) -> dict[str, Any]:
-    main = snaps[0]
+    # Every message held back (unverified, over the limits): no contact to report on.
+    main = snaps[0] if snaps else ContactSnapshot(contact_id="", state=ContactState.new)
     numbers = [o.number for o in scenario.orders]
     trackings = {s.tracking for o in scenario.orders for s in o.shipments}
     cases = [c for c in shop.carrier_cases() if c.tracking in trackings]
     return {
         "scenario": scenario.name,
-        "contact": main.contact_id,
+        "contact": main.contact_id or None,
         "intent": main.intent.value if main.intent else None,
-        "state": main.state.value,
+        "state": main.state.value if snaps else None,
         "resolution": main.resolution.value if main.resolution else None,
         "autonomous": main.autonomous,
         "escalation_reason": main.escalation_reason.value if main.escalation_reason else None,
@@ -253,9 +275,16 @@ async def run_scenario(
         shop = SandboxShop(f"sqlite:///{Path(tmp) / 'shop.db'}")
         shop.create_all()
         try:
-            worker = build_worker(env.client, shop, TASK_QUEUE, policy or PolicyConfig())
+            supervisors = scenario_supervisors(scenario)
+            worker = build_worker(
+                env.client,
+                shop,
+                TASK_QUEUE,
+                policy or PolicyConfig(),
+                supervisors=supervisors,
+            )
             async with env, worker:
-                outcome = await _play(env, scenario, shop, history_dir, record_dir)
+                outcome = await _play(env, scenario, shop, supervisors, history_dir, record_dir)
         except Exception as err:  # a broken scenario run is reported, the others still run
             return {
                 "scenario": scenario.name,

@@ -35,24 +35,33 @@ from typing import Any
 
 from temporalio import activity
 
+from activities.authority import AuthorityActivities
+from activities.identity import IdentityActivities
 from activities.lookup import LookupActivities
 from desk.classifier import classify
 from desk.classifier.llm import LocalClassify
+from desk.config import PolicyConfig
 from desk.models import (
     Address,
+    AttemptVerdict,
     CarrierCase,
     Claim,
     ClaimKind,
+    DecisionAuthority,
+    DecisionCheck,
     ExecutionResult,
     InboundMessage,
     LineRef,
     Order,
+    OwnerNotice,
     Reply,
     RoutedMessage,
     SenderMatch,
     TraceResult,
     Understanding,
+    UnverifiedAttempt,
 )
+from desk.supervisors import SupervisorRegistry
 from tests.fakes.shop import MemoryShop
 
 ActivityCall = tuple[str, tuple[Any, ...]]
@@ -76,6 +85,9 @@ MOCKED_ACTIVITY_NAMES: tuple[str, ...] = (
     "open_contact",
     "close_contact",
     "route_message",
+    "register_unverified_attempt",
+    "notify_owner",
+    "authorize_decision",
 )
 
 
@@ -90,10 +102,15 @@ def mocked_activities(
     *,
     classifier: LocalClassify = classify,
     route: bool = True,
+    supervisors: SupervisorRegistry | None = None,
+    policy: PolicyConfig | None = None,
 ) -> list[Callable[..., Any]]:
-    """One activity per activity of the worker, each delegating to ``shop``."""
+    """One activity per activity of the worker, each delegating to ``shop`` (the decisions'
+    authority to ``supervisors``: none, every decision refused)."""
     log: list[ActivityCall] = calls if calls is not None else []
     lookup = LookupActivities(shop, shop)
+    identity = IdentityActivities(shop, shop, shop, policy or PolicyConfig())
+    authority = AuthorityActivities(supervisors or SupervisorRegistry())
 
     def record(name: str, *args: Any) -> None:
         log.append((name, args))
@@ -189,6 +206,21 @@ def mocked_activities(
         record("route_message", routed)
         return routed.contact_id
 
+    @activity.defn(name="register_unverified_attempt")
+    async def register_unverified_attempt(attempt: UnverifiedAttempt) -> AttemptVerdict:
+        record("register_unverified_attempt", attempt)
+        return identity.register_unverified_attempt(attempt)
+
+    @activity.defn(name="notify_owner")
+    async def notify_owner(notice: OwnerNotice) -> str | None:
+        record("notify_owner", notice)
+        return identity.notify_owner(notice)
+
+    @activity.defn(name="authorize_decision")
+    async def authorize_decision(check: DecisionCheck) -> DecisionAuthority:
+        record("authorize_decision", check)
+        return authority.authorize_decision(check)
+
     mocked: list[Callable[..., Any]] = [
         classify_message,
         match_sender,
@@ -209,4 +241,4 @@ def mocked_activities(
     ]
     if route:
         mocked.append(route_message)
-    return mocked
+    return [*mocked, register_unverified_attempt, notify_owner, authorize_decision]

@@ -38,6 +38,8 @@ from desk.identities import (
 )
 from desk.models import (
     Address,
+    AttemptLimits,
+    AttemptVerdict,
     Carrier,
     CarrierCase,
     Claim,
@@ -55,7 +57,9 @@ from desk.models import (
     Shipment,
     Tier,
     TraceResult,
+    UnverifiedAttempt,
 )
+from desk.policy.identity import attempt_verdict
 from desk.ports import Conflict, NotFound
 from devtools.scenarios.format import Scenario, ScenarioCustomer, ScenarioError, ScenarioOrder
 
@@ -166,7 +170,8 @@ class _OpenContact:
 
 
 class MemoryShop:
-    """OrderSystem, CarrierTracking, Payments, Fulfilment and Helpdesk in memory."""
+    """OrderSystem, CarrierTracking, Payments, Fulfilment, Helpdesk and AttemptLedger in
+    memory."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -185,6 +190,8 @@ class MemoryShop:
         self._outbox: list[OutboxMessage] = []
         self._alerts: list[_Alert] = []
         self._contacts: dict[str, _OpenContact] = {}
+        # key -> (sender key, order, at, verdict): the attempt ledger
+        self._attempts: dict[str, tuple[str, str | None, datetime, AttemptVerdict]] = {}
 
     # ------------------------------------------------------------ building a test's shop
 
@@ -600,6 +607,30 @@ class MemoryShop:
             return max(still_open, key=lambda c: c.opened).order_number
 
     # ------------------------------------------------------------ read-outs
+
+    # ------------------------------------------------------------ AttemptLedger
+
+    def register_attempt(self, attempt: UnverifiedAttempt, limits: AttemptLimits) -> AttemptVerdict:
+        with self._lock:
+            if attempt.key in self._attempts:
+                return self._attempts[attempt.key][3]
+            at = as_utc(attempt.at)
+            since = at - timedelta(hours=limits.window_hours)
+            order = normalise_order_number(attempt.order_number) if attempt.order_number else None
+            counted = [
+                (sender, number, when)
+                for sender, number, when, verdict in self._attempts.values()
+                if verdict.allowed and since < when <= at
+            ]
+            by_sender = [when for sender, _, when in counted if sender == attempt.sender_key]
+            by_order = [when for _, number, when in counted if order and number == order]
+            verdict = attempt_verdict(attempt, limits, by_sender, by_order)
+            self._attempts[attempt.key] = (attempt.sender_key, order, at, verdict)
+            return verdict
+
+    def unverified_attempts(self) -> int:
+        with self._lock:
+            return len(self._attempts)
 
     def refunds(self, order_numbers: list[str] | None = None) -> list[RefundRecord]:
         with self._lock:

@@ -17,15 +17,22 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.authority import AuthorityActivities
     from activities.carrier_search import CarrierSearchActivities
+    from activities.identity import IdentityActivities
     from activities.lookup import LookupActivities
     from activities.replies import ReplyActivities
     from activities.resolution import ResolutionActivities
     from activities.tracing import TracingActivities
+    from desk import reply_text as say
     from desk.models import (
         Address,
         CarrierReading,
+        Channel,
         ClaimKind,
+        DecisionAuthority,
+        DecisionCheck,
+        OwnerNotice,
         ProposedResolution,
         Reply,
         ResolutionKind,
@@ -58,7 +65,7 @@ async def reply(c: Contact, body: str) -> None:
     message = Reply(
         channel=last.channel,
         to=last.sender,
-        subject=f"Re: {last.subject}" if last.subject else None,
+        subject=f"Re: {say.plain(last.subject, 150)}" if last.subject else None,
         body=body,
     )
     await workflow.execute_activity_method(
@@ -69,6 +76,36 @@ async def reply(c: Contact, body: str) -> None:
         summary=f"reply on {last.channel.value}",
     )
     c.note("reply", body)
+
+
+async def notify_owner(c: Contact, order_number: str, channel: Channel) -> None:
+    """Tell the owner of the order an unverified sender named, on the identity on file;
+    the contact learns nothing of it (the activity reads the identity, not the workflow)."""
+    c.rec.notices += 1
+    await workflow.execute_activity_method(
+        IdentityActivities.notify_owner,
+        OwnerNotice(
+            contact_id=c.id,
+            order_number=order_number,
+            channel=channel,
+            key=f"{c.id}:notice{c.rec.notices}",
+        ),
+        start_to_close_timeout=_QUICK,
+        retry_policy=_RETRY,
+        summary="tell the order's owner on the identity on file",
+    )
+
+
+async def authorize_decision(c: Contact, check: DecisionCheck) -> DecisionAuthority:
+    """The registry's word on a supervisor decision (signature, freshness, role limit);
+    refused: an ActivityError whose cause says why."""
+    return await workflow.execute_activity_method(
+        AuthorityActivities.authorize_decision,
+        check,
+        start_to_close_timeout=_QUICK,
+        retry_policy=_RETRY,
+        summary=f"check {check.decision.by}'s authority",
+    )
 
 
 async def alert_supervisors(c: Contact, text: str) -> None:

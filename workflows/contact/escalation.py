@@ -7,20 +7,25 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from desk import reply_text as say
     from desk.models import (
         ContactState,
-        ProposedResolution,
+        DecisionCheck,
         ResolutionKind,
         SupervisorAction,
         SupervisorDecision,
     )
     from desk.policy import escalation as ladder
-    from desk.policy.reship_or_refund import override_proposal
     from desk.policy.rules import Rule
-    from desk.policy.supervisor_decisions import refusal
+    from desk.policy.supervisor_decisions import (
+        beyond_the_order,
+        decided_proposal,
+        money_moved,
+        refusal,
+    )
 
 from workflows.contact import calls, waiting
 from workflows.contact.context import Contact
@@ -38,11 +43,35 @@ _EXECUTED = {
 
 
 def why_refused(c: Contact, decision: SupervisorDecision) -> str | None:
-    """Why a decision cannot be taken now (rule 3), or None when it can."""
-    why_not = refusal(decision, c.rec.state, c.rec.proposal)
-    if why_not is None and c.rec.pending_decision is not None:
+    """Why a decision cannot be taken now (rule 3), or None when it can: it must fit the
+    contact's state and proposal, and refund no more than the order can return."""
+    rec = c.rec
+    why_not = refusal(decision, rec.state, rec.proposal) or beyond_the_order(
+        decision, rec.proposal, rec.order, rec.refund_total
+    )
+    if why_not is None and rec.pending_decision is not None:
         why_not = "another decision is already being applied"
     return why_not
+
+
+async def authorize(c: Contact, decision: SupervisorDecision) -> SupervisorDecision:
+    """The decision with the role that allows it, once the registry has checked the
+    supervisor's signature and role limit; refused: ``ApplicationError`` saying why."""
+    check = DecisionCheck(
+        contact_id=c.id,
+        decision=decision,
+        money_moved=money_moved(decision, c.rec.proposal, c.rec.order),
+        now=c.now(),
+    )
+    try:
+        authority = await calls.authorize_decision(c, check)
+    except ActivityError as err:
+        why = err.cause.message if isinstance(err.cause, FailureError) else str(err)
+        raise ApplicationError(why, type="DecisionRefused") from None
+    # The contact may have moved on while the registry was asked.
+    if why_not := why_refused(c, decision):
+        raise ApplicationError(f"decision refused: {why_not}", type="DecisionRefused")
+    return decision.model_copy(update={"role": authority.role})
 
 
 async def escalate(c: Contact, esc: Escalate) -> Final:
@@ -109,7 +138,13 @@ async def apply_decision(c: Contact) -> Final:
     rec.pending_decision = None
     rec.mark_all_read()  # messages while escalated were shown to the supervisor (rule 5)
     rec.decisions.append(decision)
-    c.note("decision", f"{decision.action.value}: {decision.note}", Rule.escalation_3, decision.by)
+    role = f" ({decision.role})" if decision.role else ""
+    c.note(
+        "decision",
+        f"{decision.action.value}{role}: {decision.note}",
+        Rule.escalation_3,
+        decision.by,
+    )
     if decision.action == SupervisorAction.reject:
         if decision.note:
             await calls.reply(c, decision.note)
@@ -120,7 +155,8 @@ async def apply_decision(c: Contact) -> Final:
         c.set_state(ContactState.human_owned)
         await calls.reply(c, say.human_taking_over())
         return await human_owned(c)
-    proposal = _decided_proposal(c, decision)
+    proposal = decided_proposal(decision, rec.proposal, rec.order)
+    assert proposal is not None, "approve and override carry a proposal (rule 3)"
     if proposal.kind in _EXECUTED:
         replacement = await calls.execute(c, proposal)
         await calls.reply(c, say.resolution_done(proposal, replacement, rec.return_label))
@@ -130,18 +166,6 @@ async def apply_decision(c: Contact) -> Final:
         f"{decision.action.value} by {decision.by}",
         autonomous=False,
     )
-
-
-def _decided_proposal(c: Contact, decision: SupervisorDecision) -> ProposedResolution:
-    if decision.action == SupervisorAction.approve:
-        assert c.rec.proposal is not None
-        return c.rec.proposal
-    assert decision.resolution is not None
-    if c.rec.order is None:
-        return ProposedResolution(
-            kind=decision.resolution, rule=Rule.escalation_3.because("supervisor override")
-        )
-    return override_proposal(decision.resolution, decision.amount, c.rec.proposal, c.rec.order)
 
 
 async def human_owned(c: Contact) -> Closed:

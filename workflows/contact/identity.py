@@ -14,18 +14,29 @@ with workflow.unsafe.imports_passed_through():
 from workflows.contact import calls, waiting
 from workflows.contact.context import Contact
 from workflows.contact.outcome import Escalate, Resolved
+from workflows.contact.patches import Patch, patched
 
 
 def needs_verifying(msg: RoutedMessage) -> bool:
-    return not msg.match.verified or msg.match.problem in ("unknown_sender", "order_not_theirs")
-
-
-async def verify(c: Contact) -> RoutedMessage | Resolved:
-    """Ask for the identity on file; the verified follow-up, or ``no_response`` after twice
-    the reply window."""
-    c.note(
-        "identity", "sender not verified for any order: no details, no action", Rule.who_is_asking
+    return not msg.match.verified or msg.match.problem in (
+        "unknown_sender",
+        "order_not_theirs",
+        "unauthenticated",
     )
+
+
+async def verify(c: Contact, first: RoutedMessage) -> RoutedMessage | Resolved:
+    """No details, no action: the sender hears how to reach us from the identity on file,
+    and the owner of an order they named is told on that identity. The verified
+    follow-up, or ``no_response`` after twice the reply window."""
+    c.note(
+        "identity",
+        f"sender not verified ({first.match.problem or 'unverified'}, "
+        f"{first.message.auth.method}): no details, no action",
+        Rule.who_is_asking,
+    )
+    if first.match.claimed_order is not None and patched(Patch.owner_notice):
+        await calls.notify_owner(c, first.match.claimed_order, first.message.channel)
     await calls.reply(c, say.identity_request())
     c.set_state(ContactState.awaiting_customer)
     verified = await waiting.message(

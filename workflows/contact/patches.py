@@ -39,6 +39,18 @@ class Patch(StrEnum):
     """The helpdesk is told when a contact opens and closes (so follow-ups naming no order
     find it). Removable once no contact started before the registry existed is open."""
 
+    owner_notice = "unverified-sender-owner-notice"
+    """A contact begun by a sender the desk could not verify, about an existing order,
+    writes to the order's owner on the identity on file (their reply from there is
+    verified). Before, it only answered the sender. Removable once no contact begun before
+    the change is still waiting for a verified follow-up (twice customer_reply_hours)."""
+
+    decision_authority = "supervisor-decision-authority"
+    """A decision signalled to a contact is checked against the supervisor registry
+    (signature, freshness, role limit) before it is accepted; before, its ``by`` was free
+    text. (The ``decide`` update always checks.) Removable once no contact begun before
+    the change is still escalated or owned by a person."""
+
 
 def patched(patch: Patch) -> bool:
     """``workflow.patched`` for one of the ids above."""

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.contact import calls, escalation, identity, reopen
 from workflows.contact.context import Contact
 from workflows.contact.outcome import Escalate, Final, Outcome, Resolved
-from workflows.contact.patches import patched
+from workflows.contact.patches import Patch, patched
 from workflows.contact.playbooks import PLAYBOOKS
 
 
@@ -48,14 +48,17 @@ class ContactWorkflow:
         self.c.receive(routed)
 
     @workflow.update
-    def decide(self, decision: SupervisorDecision) -> DecisionReceipt:
-        """A supervisor's decision; one that does not fit is refused by the validator, so
-        its sender sees why and the contact's history holds nothing of it."""
+    async def decide(self, decision: SupervisorDecision) -> DecisionReceipt:
+        """A supervisor's decision. One that does not fit is refused by the validator (its
+        sender sees why; the history holds nothing of it); one the registry does not back
+        (signature, freshness, role limit) fails with the reason."""
+        decision = await escalation.authorize(self.c, decision)
         self.c.rec.pending_decision = decision
         return DecisionReceipt(
             contact_id=self.c.id,
             action=decision.action.value,
             by=decision.by,
+            role=decision.role,
             state=self.c.rec.state,
         )
 
@@ -65,10 +68,16 @@ class ContactWorkflow:
             raise ApplicationError(f"decision refused: {why_not}", type="DecisionRefused")
 
     @workflow.signal
-    def supervisor_decision(self, decision: SupervisorDecision) -> None:
-        """The decision as a signal, for contacts and clients from before ``decide``: a
-        refusal can only be recorded on the timeline."""
-        if why_not := escalation.why_refused(self.c, decision):
+    async def supervisor_decision(self, decision: SupervisorDecision) -> None:
+        """The decision as a signal, for contacts and clients from before ``decide``: the
+        same checks, but a refusal can only be recorded on the timeline."""
+        why_not = escalation.why_refused(self.c, decision)
+        if why_not is None and patched(Patch.decision_authority):
+            try:
+                decision = await escalation.authorize(self.c, decision)
+            except ApplicationError as err:
+                why_not = err.message
+        if why_not:
             self.c.note(
                 "decision_refused",
                 f"{decision.action.value} by {decision.by}: {why_not}",
@@ -105,7 +114,7 @@ class ContactWorkflow:
         assert message is not None
         c.adopt(message)
         if identity.needs_verifying(message):
-            verified = await identity.verify(c)
+            verified = await identity.verify(c, message)
             if isinstance(verified, Resolved):
                 return await self._conclude(verified)
             message = verified

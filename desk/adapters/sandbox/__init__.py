@@ -6,7 +6,8 @@ session and one transaction. Everything that a retried activity could do twice (
 replacement orders, replies, claims, carrier searches, order changes) is guarded by a
 UNIQUE constraint, and a repeat is recognised by the database refusing the second row.
 
-One module per port (``orders``, ``carriers``, ``payments``, ``fulfilment``, ``helpdesk``),
+One module per port (``orders``, ``carriers``, ``payments``, ``fulfilment``, ``helpdesk``,
+``guard``),
 each a part of ``SandboxShop`` over the shared ``database`` (engine, units of work, the
 ``_once`` idempotency helper) and ``tables``.
 """
@@ -20,6 +21,7 @@ from desk.adapters.sandbox.carriers import (
 )
 from desk.adapters.sandbox.database import database_url
 from desk.adapters.sandbox.fulfilment import ReplacementRecord, SandboxFulfilment
+from desk.adapters.sandbox.guard import SandboxAttemptLedger
 from desk.adapters.sandbox.helpdesk import OutboxMessage, SandboxHelpdesk
 from desk.adapters.sandbox.orders import SandboxOrderSystem
 from desk.adapters.sandbox.payments import RefundRecord, SandboxPayments
@@ -31,8 +33,10 @@ class SandboxShop(
     SandboxPayments,
     SandboxFulfilment,
     SandboxHelpdesk,
+    SandboxAttemptLedger,
 ):
-    """OrderSystem, CarrierTracking, Payments, Fulfilment and Helpdesk over one database."""
+    """OrderSystem, CarrierTracking, Payments, Fulfilment, Helpdesk and AttemptLedger over one
+    database."""
 
 
 __all__ = [

@@ -317,3 +317,18 @@ class OrderChangeRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class UnverifiedAttemptRow(Base):
+    """A message from a sender the desk could not verify, counted against the limits."""
+
+    __tablename__ = "unverified_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    sender_key: Mapped[str] = mapped_column(String(128), index=True)
+    order_number: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    retry_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -23,7 +23,7 @@ def _latest_address(c: Contact) -> Address | None:
     return next(
         (
             r.understanding.new_address
-            for r in reversed(c.rec.routed)
+            for r in reversed(c.rec.verified())
             if r.understanding.new_address
         ),
         None,

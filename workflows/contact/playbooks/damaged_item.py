@@ -21,7 +21,7 @@ from workflows.contact.resolution import reship_or_refund
 async def damaged_item(c: Contact) -> Outcome:
     order = c.order
     await calls.record_claim(c, ClaimKind.damaged_item)
-    if not has_photo(r.understanding for r in c.rec.routed):
+    if not has_photo(r.understanding for r in c.rec.verified()):
         msg = await waiting.ask_then_remind(
             c,
             lambda by: say.photo_request(order, by),
@@ -41,5 +41,5 @@ async def damaged_item(c: Contact) -> Outcome:
         Loss.damaged,
         Rule.damaged_item_2,
         "photo received",
-        skus=lines_named(order, (r.message.text for r in c.rec.routed)),
+        skus=lines_named(order, (r.message.text for r in c.rec.verified())),
     )

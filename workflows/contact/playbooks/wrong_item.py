@@ -21,7 +21,7 @@ async def wrong_item(c: Contact) -> Outcome:
     order, tier = c.order, c.customer.tier
     if held := await held_by_fraud_gate(c, ClaimKind.wrong_item, Rule.wrong_item_1):
         return held
-    skus = lines_named(order, (r.message.text for r in c.rec.routed))
+    skus = lines_named(order, (r.message.text for r in c.rec.verified()))
     value = sum(ln.total for ln in affected_lines(order, skus))
     returns = return_label_needed(value, tier, c.cfg)
     threshold = c.cfg.return_required_above[tier]
