@@ -27,10 +27,15 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from temporalio import workflow
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
+
+# A native extension cannot be loaded twice: a module that a workflow sandbox re-imports
+# (a test module defining workflows imports the data converter) must share the host's.
+with workflow.unsafe.imports_passed_through():
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 ENCODING = b"binary/encrypted"
 KEY_ID_METADATA = "encryption-key-id"
@@ -174,8 +179,10 @@ def is_encrypted(payloads: Iterable[Payload]) -> bool:
 # The fixed key of the test suite, the time-skipping test server and the scenario runner: it
 # is public (it is in this file), so it protects nothing and must never encrypt real data.
 TEST_KEY_ID = "desk-test-key"
+# As DESK_CODEC_KEYS, for a desk process (``desk show`` in a test) on a test server.
+TEST_CODEC_KEYS = f"{TEST_KEY_ID}:ZGVzay10ZXN0LWtleS1ub3QtYS1zZWNyZXQtISEhISE="
 TEST_KEYRING = Keyring(
-    keys=((TEST_KEY_ID, base64.b64decode("ZGVzay10ZXN0LWtleS1ub3QtYS1zZWNyZXQtISEhISE=")),),
+    keys=tuple(parse_keys(TEST_CODEC_KEYS, "TEST_CODEC_KEYS")),
     source="the fixed test key (desk/codec.py)",
     development=True,
 )
