@@ -155,7 +155,7 @@ class EmbeddedTemporal:
         log.info(
             "embedded_temporal.starting",
             pid=self._process.pid,
-            address=self.address,
+            temporal=self.address,  # not "address": log keys of that name are dropped
             db=str(self.db_path),
         )
         try:
@@ -163,7 +163,7 @@ class EmbeddedTemporal:
         except BaseException:
             await self.stop()
             raise
-        log.info("embedded_temporal.ready", address=self.address, ui=self.ui_url)
+        log.info("embedded_temporal.ready", temporal=self.address, ui=self.ui_url)
         return self
 
     async def _wait_ready(self) -> Client:

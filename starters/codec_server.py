@@ -17,7 +17,8 @@ The protocol (docs.temporal.io, "Codec Server setup"; temporalio/samples-go code
 The desk's additions: a bearer token (``DESK_CODEC_SERVER_TOKEN``; the CLI sends it with
 ``--codec-auth "Bearer <token>"``) required always, except by a server on loopback with the
 development key; a request from any other browser origin is refused (403) before anything
-is decoded, which also shuts out DNS-rebinding pages.
+is decoded, and so, without a token, is one for a host name that is not loopback (DNS
+rebinding).
 """
 
 from __future__ import annotations
@@ -88,9 +89,17 @@ def create_codec_app(
             f"Bearer {credentials.strip()}".encode(), expected
         )
 
+    def foreign_host(request: Request) -> bool:
+        # Without a token only a loopback name may be asked for: a page whose own name was
+        # rebound to 127.0.0.1 sends its name as the Host.
+        return expected is None and not is_loopback_host(request.url.hostname or "")
+
     async def endpoint(request: Request) -> Response:
         if (refused := refused_origin(request)) is not None:
             return refused
+        if foreign_host(request):
+            log.warning("codec_server.host_refused", host=request.headers.get("host"))
+            return JSONResponse({"error": "host not allowed"}, status_code=403)
         operation = request.url.path.rstrip("/").rsplit("/", 1)[-1]
         if operation not in ("encode", "decode"):
             return JSONResponse({"error": "not found"}, status_code=404, headers=cors(request))
@@ -125,7 +134,7 @@ def create_codec_app(
                 done = await codec.decode(list(payloads.payloads))
         except ValueError as err:  # an unknown key id, a payload that does not authenticate
             return JSONResponse({"error": str(err)}, status_code=400, headers=cors(request))
-        log.info(
+        log.debug(  # the UI sends many of these a page
             "codec_server.request",
             operation=operation,
             payloads=len(done),

