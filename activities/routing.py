@@ -24,8 +24,6 @@ class RoutingActivities:
 
     @activity.defn
     async def route_message(self, routed: RoutedMessage) -> str:
-        who = routed.match.customer.name if routed.match.customer else routed.message.sender
-        about = f"order {routed.match.order.number}" if routed.match.order else "no order"
         await self.client.start_workflow(
             CONTACT_WORKFLOW,
             ContactInput(contact_id=routed.contact_id, policy=self.policy),
@@ -33,6 +31,17 @@ class RoutingActivities:
             task_queue=self.task_queue,
             start_signal=CUSTOMER_MESSAGE_SIGNAL,
             start_signal_args=[as_carried(routed, self.policy)],
-            static_summary=f"{routed.understanding.intent.value}: {who}, {about}",
+            static_summary=static_summary(routed),
         )
         return routed.contact_id
+
+
+def static_summary(routed: RoutedMessage) -> str:
+    """The contact's one-line summary in the UI: the intent and an id, never a name, an
+    email, a phone number or an address."""
+    intent = routed.understanding.intent.value
+    if routed.match.order:
+        return f"{intent}: order {routed.match.order.number}"
+    if routed.match.customer:
+        return f"{intent}: customer {routed.match.customer.id}"
+    return f"{intent}: unidentified sender"

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from desk.models import Tier
 
@@ -175,6 +183,64 @@ class Settings(BaseModel):
     )
     operator_id: str | None = Field(None, description="who the CLI decides as")
     operator_key: str | None = Field(None, description="that supervisor's key (base64)")
+
+    # ---- personal data
+    # Payload encryption keys and the codec server (desk/codec.py, desk/data_converter.py,
+    # starters/codec_server.py; README "Personal data"). With neither keys nor a key file,
+    # a desk on a loopback Temporal uses a development key kept in <data_dir>/codec-keys.
+    codec_keys: SecretStr | None = Field(
+        None, description="id:base64,id:base64 — the first encrypts, every one decrypts"
+    )
+    codec_key_file: str | None = Field(
+        None, description="a file of id:base64 lines, read after DESK_CODEC_KEYS"
+    )
+    codec_server_host: str = "127.0.0.1"
+    codec_server_port: int = Field(8081, ge=1, le=65535)
+    codec_server_token: SecretStr | None = Field(
+        None, description="bearer token the codec server requires (always, off loopback)"
+    )
+    codec_cors_origin: str | None = Field(
+        None,
+        description="comma-separated origins of the Temporal UI allowed to call the codec "
+        "server; default http://127.0.0.1:<ui_port>,http://localhost:<ui_port>",
+    )
+
+    @field_validator("codec_keys")
+    @classmethod
+    def _codec_keys_parse(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from desk.codec import parse_keys
+
+            parse_keys(value.get_secret_value(), "DESK_CODEC_KEYS")
+        return value
+
+    @field_validator("codec_server_token")
+    @classmethod
+    def _codec_token_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            return None  # an empty variable (compose's ${VAR:-}) means no token
+        return value
+
+    @field_validator("codec_cors_origin")
+    @classmethod
+    def _codec_origins(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        for origin in (o.strip() for o in value.split(",")):
+            if not re.fullmatch(r"https?://[^/\s*]+", origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin (scheme://host[:port], no path, no '*')"
+                )
+        return value
+
+    @property
+    def codec_origins(self) -> list[str]:
+        """The Temporal UI origins the codec server answers, in the browser's spelling."""
+        if self.codec_cors_origin:
+            return [o.strip() for o in self.codec_cors_origin.split(",") if o.strip()]
+        return [f"http://127.0.0.1:{self.ui_port}", f"http://localhost:{self.ui_port}"]
+
+    # ---- end of personal data
 
     @property
     def shop_url(self) -> str:

@@ -10,14 +10,17 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client, TLSConfig
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from desk import search_attributes
 from desk.config import Settings
-from desk.data_converter import DATA_CONVERTER
+from desk.data_converter import data_converter_for
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, data_converter: DataConverter | None = None) -> Client:
+    """A client for ``settings``, encrypting payloads with the settings' keys
+    (``data_converter_for``) unless a data converter is given."""
     tls: TLSConfig | bool = settings.temporal_tls
     if settings.temporal_tls_cert and settings.temporal_tls_key:
         tls = TLSConfig(
@@ -29,7 +32,7 @@ async def connect(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         tls=tls,
         api_key=settings.temporal_api_key,
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter or data_converter_for(settings),
     )
 
 

@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import structlog
 from temporalio.client import Client
 
 from desk.adapters.sandbox import SandboxShop
 from desk.config import PolicyConfig, Settings
+from desk.data_converter import data_converter_for, load_keyring
+from desk.logs import configure_logging
 from desk.models import (
     ContactSnapshot,
     ContactState,
@@ -34,6 +35,7 @@ from devtools.demo_shop import DemoContact, seed_demo_shop
 from devtools.embedded_temporal import start_embedded_temporal
 from devtools.simulator import post_message
 from ingest.app import create_app
+from starters.codec_server import embedded_codec_server
 from starters.serving import api_server, serve, stop_event
 from workers.worker import build_worker
 from workflows.contact import ContactWorkflow
@@ -54,7 +56,7 @@ QUIET_S = 20
 
 def _quiet_logs() -> None:
     """The demo shows progress lines; per-message ingest logs would drown them."""
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    configure_logging(logging.WARNING)
     logging.getLogger("uvicorn").setLevel(logging.WARNING)
 
 
@@ -135,6 +137,10 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
     _quiet_logs()
     if policy.time_scale == 1.0:
         policy = policy.model_copy(update={"time_scale": DEMO_TIME_SCALE})
+    # The key is the desk's, in the data dir itself: `desk show` and the codec server read
+    # the demo's contacts with the same development key as `desk up`'s.
+    keyring = load_keyring(settings)
+    converter = data_converter_for(settings)
     data = Path(settings.data_dir) / "demo"
     shutil.rmtree(data, ignore_errors=True)  # each demo starts from a fresh shop and history
     settings = settings.model_copy(update={"data_dir": str(data), "database_url": None})
@@ -145,8 +151,13 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
     summary = seed_demo_shop(shop, now)
     stop = stop_event()
     _say(f"demo shop seeded: {summary.model_dump(exclude={'contacts'})}")
-    async with start_embedded_temporal(settings) as temporal:
-        client = await connect(temporal.settings)
+    codec_server, codec_url = embedded_codec_server(settings, keyring)
+    if codec_url:
+        _say(f"codec server: {codec_url} (the UI decodes the encrypted payloads through it)")
+    async with start_embedded_temporal(
+        settings, codec_endpoint=codec_url, data_converter=converter
+    ) as temporal:
+        client = await connect(temporal.settings, converter)
         worker = build_worker(
             client,
             shop,
@@ -169,7 +180,13 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
                 )
                 await stop.wait()
 
-        await serve(stop, worker=worker, server=server, also=scripted)
+        await serve(
+            stop,
+            worker=worker,
+            server=server,
+            also=scripted,
+            more_servers=[codec_server] if codec_server else [],
+        )
     shop.close()
     return 0
 

@@ -24,6 +24,7 @@ from typing import IO, Any
 
 import structlog
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
 from desk import search_attributes
@@ -65,7 +66,11 @@ class EmbeddedTemporal:
         binary: str | None = None,
         startup_timeout: float = STARTUP_TIMEOUT_S,
         stop_grace: float = STOP_GRACE_S,
+        codec_endpoint: str | None = None,
+        data_converter: DataConverter | None = None,
     ) -> None:
+        self.codec_endpoint = codec_endpoint
+        self._data_converter = data_converter
         self.data_dir = Path(settings.data_dir)
         self.db_path = self.data_dir / "temporal.db"
         self.log_path = self.data_dir / "temporal.log"
@@ -109,6 +114,8 @@ class EmbeddedTemporal:
             "--log-level",
             "warn",
             *search_attributes.cli_flags(),
+            # The UI sends encrypted payloads to the desk's codec server to show them.
+            *(["--ui-codec-endpoint", self.codec_endpoint] if self.codec_endpoint else []),
         ]
 
     @property
@@ -148,7 +155,7 @@ class EmbeddedTemporal:
         log.info(
             "embedded_temporal.starting",
             pid=self._process.pid,
-            address=self.address,
+            temporal=self.address,  # not "address": log keys of that name are dropped
             db=str(self.db_path),
         )
         try:
@@ -156,7 +163,7 @@ class EmbeddedTemporal:
         except BaseException:
             await self.stop()
             raise
-        log.info("embedded_temporal.ready", address=self.address, ui=self.ui_url)
+        log.info("embedded_temporal.ready", temporal=self.address, ui=self.ui_url)
         return self
 
     async def _wait_ready(self) -> Client:
@@ -173,7 +180,9 @@ class EmbeddedTemporal:
                 )
             try:
                 remaining = max(0.1, deadline - time.monotonic())
-                client = await asyncio.wait_for(connect(self.settings), timeout=remaining)
+                client = await asyncio.wait_for(
+                    connect(self.settings, self._data_converter), timeout=remaining
+                )
                 await asyncio.wait_for(
                     register_search_attributes(client),
                     timeout=max(0.1, deadline - time.monotonic()),
@@ -238,9 +247,18 @@ def start_embedded_temporal(
     binary: str | None = None,
     startup_timeout: float = STARTUP_TIMEOUT_S,
     stop_grace: float = STOP_GRACE_S,
+    codec_endpoint: str | None = None,
+    data_converter: DataConverter | None = None,
 ) -> EmbeddedTemporal:
     """The dev server for ``settings``: use with ``async with`` (stops on exit) or ``await``
-    it (started; call ``stop()`` when done)."""
+    it (started; call ``stop()`` when done). ``codec_endpoint``: the codec server the UI
+    decodes payloads with; ``data_converter``: for the readiness check's client (default:
+    the settings' own, ``desk.data_converter.data_converter_for``)."""
     return EmbeddedTemporal(
-        settings, binary=binary, startup_timeout=startup_timeout, stop_grace=stop_grace
+        settings,
+        binary=binary,
+        startup_timeout=startup_timeout,
+        stop_grace=stop_grace,
+        codec_endpoint=codec_endpoint,
+        data_converter=data_converter,
     )

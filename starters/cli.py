@@ -10,6 +10,8 @@ desk escalations             the supervisors' queue
 desk show CONTACT_ID         one contact's snapshot
 desk decide CONTACT_ID approve|override|reject|take_over|close [--note ...] [...]
                              (as the operator DESK_OPERATOR_ID, signed with its key)
+desk codec-server            the codec server: the Temporal UI and CLI read encrypted payloads
+desk codec-key [--id ID]     a new payload encryption key, as ID:BASE64 for DESK_CODEC_KEYS
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 import sys
 
 from desk.config import ConfigError, Settings, load_policy
+from desk.logs import configure_logging
 from desk.models import ResolutionKind, SupervisorAction
 
 
@@ -70,11 +73,18 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("--note", default="", help="why (recorded; sent to the customer on reject)")
     decide.add_argument("--resolution", choices=[r.value for r in ResolutionKind])
     decide.add_argument("--amount", type=float)
+    sub.add_parser(
+        "codec-server",
+        help="serve Temporal's codec-server protocol so the UI and CLI decrypt payloads",
+    )
+    key = sub.add_parser("codec-key", help="print a new payload key as ID:BASE64")
+    key.add_argument("--id", help="the key's id (default key-<year>-<month>)")
     return p
 
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    configure_logging()
     try:
         code = asyncio.run(_dispatch(args))
     except ConfigError as err:
@@ -98,6 +108,18 @@ async def _dispatch(args: argparse.Namespace) -> int:
         history_dir = Path(args.histories) if args.histories else None
         record_dir = Path(args.record) if args.record else None
         return await run_all(args.paths, args.jobs, history_dir=history_dir, record_dir=record_dir)
+    if args.command == "codec-key":
+        from datetime import UTC, datetime
+
+        from desk.codec import new_key, parse_keys
+
+        entry = f"{args.id or f'key-{datetime.now(UTC):%Y-%m}'}:{new_key()}"
+        try:
+            parse_keys(entry, "--id")
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+        print(entry)
+        return 0
     if args.command == "eval":
         from devtools.classifier_training.evaluation import report_text
 
@@ -109,6 +131,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from starters.classify_command import run_classify
 
         return run_classify(args.text, build_classifier(settings))
+    if args.command == "codec-server":
+        from starters.codec_server import run_codec_server
+
+        return await run_codec_server(settings)
     policy = load_policy()
     if args.command == "up":
         from starters.desk_up import run_up

@@ -9,6 +9,7 @@ from pathlib import Path
 from desk.adapters.sandbox import SandboxShop
 from desk.classifier.choice import build_classifier
 from desk.config import PolicyConfig, Settings
+from desk.data_converter import data_converter_for, load_keyring
 from desk.supervisors import (
     DEV_SUPERVISOR,
     SupervisorRegistry,
@@ -19,6 +20,7 @@ from desk.temporal_client import connect
 from devtools.demo_shop import seed_demo_shop
 from devtools.embedded_temporal import start_embedded_temporal
 from ingest.app import create_app
+from starters.codec_server import embedded_codec_server
 from starters.serving import api_server, serve, stop_event
 from workers.worker import build_worker
 
@@ -45,8 +47,13 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
         )
     supervisors = _supervisors(settings)
     stop = stop_event()
-    async with start_embedded_temporal(settings) as temporal:
-        client = await connect(temporal.settings)
+    keyring = load_keyring(settings)
+    converter = data_converter_for(settings)
+    codec_server, codec_url = embedded_codec_server(settings, keyring)
+    async with start_embedded_temporal(
+        settings, codec_endpoint=codec_url, data_converter=converter
+    ) as temporal:
+        client = await connect(temporal.settings, converter)
         worker = build_worker(
             client,
             shop,
@@ -58,13 +65,26 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
         server = api_server(
             create_app(client, settings), settings.ingest_host, settings.ingest_port
         )
+        codec_line = (
+            f"{codec_url} (the UI decodes payloads through it)"
+            if codec_url
+            else "not running: the UI shows payloads encrypted"
+        )
         print(
             f"desk is up\n  Temporal UI   http://127.0.0.1:{settings.ui_port}\n"
             f"  ingest API    http://{settings.ingest_host}:{settings.ingest_port}/docs\n"
-            f"  shop database {settings.shop_url}\nCtrl-C stops everything.",
+            f"  codec server  {codec_line}\n"
+            f"  shop database {settings.shop_url}\n"
+            f"  payload keys  {', '.join(keyring.key_ids)} ({keyring.source})\n"
+            "Ctrl-C stops everything.",
             file=sys.stderr,
         )
-        await serve(stop, worker=worker, server=server)
+        await serve(
+            stop,
+            worker=worker,
+            server=server,
+            more_servers=[codec_server] if codec_server else [],
+        )
     shop.close()
     return 0
 

@@ -22,6 +22,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from desk.adapters.sandbox import SandboxShop
+from desk.codec import TEST_CODEC_KEYS
 from desk.config import PolicyConfig, Settings
 from desk.models import ContactSnapshot, ContactState
 from desk.policy.rules import Rule
@@ -85,7 +86,8 @@ async def _cli(env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProc
         *args,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={**os.environ, "DESK_TEMPORAL_ADDRESS": target},
+        # The test server's payloads are encrypted with the test key (DATA_CONVERTER).
+        env={**os.environ, "DESK_TEMPORAL_ADDRESS": target, "DESK_CODEC_KEYS": TEST_CODEC_KEYS},
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None

@@ -15,6 +15,11 @@ with workflow.unsafe.imports_passed_through():
 
 
 def details_card(rec: ContactRecord) -> str:
+    """The current-details card: ids, states, amounts and rule ids, never a name, an email, a
+    phone number, an address or anyone's words. Timeline entries written from what people
+    said (messages, replies, decisions' notes, refusal causes) show their kind and the one
+    token that is an id or a state (the channel, the action, the resolution); only entries the
+    desk writes from ids and numbers show their text."""
     lines = [
         f"**{rec.state.value}**"
         + (
@@ -26,11 +31,14 @@ def details_card(rec: ContactRecord) -> str:
     if rec.order:
         lines.append(
             f"order {rec.order.number}"
-            + (f", {rec.customer.tier.value} customer {rec.customer.name}" if rec.customer else "")
+            + (f", {rec.customer.tier.value} customer" if rec.customer else "")
         )
+    elif rec.customer:
+        lines.append(f"{rec.customer.tier.value} customer {rec.customer.id}, no order")
     if rec.evidence:
+        flags = "".join(f" {f}" for f in ("late", "stalled") if getattr(rec.evidence, f))
         lines.append(
-            f"carrier: {rec.evidence.status}"
+            f"carrier: {rec.evidence.status}{flags}"
             + (f", proof {rec.evidence.proof}" if rec.evidence.proof else "")
         )
     if rec.case:
@@ -41,9 +49,51 @@ def details_card(rec: ContactRecord) -> str:
     if rec.resolution:
         who = "autonomous" if rec.autonomous else "supervisor"
         lines.append(f"resolution: {rec.resolution.value} ({who})")
-    for entry in rec.timeline[-5:]:
+
+    # Texts the desk composes from ids, numbers and states only.
+    machine_written = {
+        "carrier",
+        "carrier_search",
+        "closed",
+        "continued",
+        "executed",
+        "found_after_resolution",
+        "fraud_gate",
+        "identity",
+        "resumed",
+        "sla_breached",
+    }
+    # Texts that open with an enum value or an activity name, then may quote people.
+    leading_token = {"action_failed", "decision", "decision_refused", "escalated", "resolved"}
+
+    def token(text: str) -> str:
+        first = text.split(" ", 1)[0].rstrip(":;,")
+        return f" {first}" if first.isidentifier() and first.islower() else ""
+
+    # Each message note is one routed message (Contact.receive writes both), so counting
+    # from the end pairs the notes with the messages the record still carries; a reply goes
+    # where calls.reply sends it: the last verified message's channel, else the last one's.
+    message_at = [i for i, e in enumerate(rec.timeline) if e.kind == "message"]
+    routed_of = dict(zip(reversed(message_at), reversed(rec.routed), strict=False))
+    shown = range(max(0, len(rec.timeline) - 5), len(rec.timeline))
+    for i in shown:
+        entry = rec.timeline[i]
+        detail = ""
+        if entry.kind == "message" and i in routed_of:
+            detail = f" on {routed_of[i].message.channel.value}"
+        elif entry.kind == "reply":
+            before = [routed_of[j] for j in message_at if j < i and j in routed_of]
+            verified = [r for r in before if r.match.verified]
+            if verified and rec.order is not None:
+                detail = f" on {verified[-1].message.channel.value}"
+            elif before:
+                detail = f" on {before[-1].message.channel.value}"
+        elif entry.kind in leading_token:
+            detail = token(entry.text)
+        elif entry.kind in machine_written:
+            detail = f": {entry.text[:140]}"
         why = f" [{entry.rule}]" if entry.rule else ""
-        lines.append(f"- {entry.at:%m-%d %H:%M} {entry.kind}: {entry.text[:140]}{why}")
+        lines.append(f"- {entry.at:%m-%d %H:%M} {entry.kind}{detail}{why}")
     return "\n".join(lines)
 
 
