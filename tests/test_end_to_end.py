@@ -30,6 +30,7 @@ from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into
 from devtools.test_server import start_test_server
 from ingest.app import create_app
+from tests.senders import SAM, SUPERVISORS
 from tests.waiting import until
 from workers.worker import build_worker
 from workflows.contact import ContactWorkflow
@@ -55,7 +56,7 @@ async def desk(
         app = create_app(env.client, Settings(task_queue=TASK_QUEUE))
         transport = httpx.ASGITransport(app=app)
         async with (
-            build_worker(env.client, shop, TASK_QUEUE, PolicyConfig()),
+            build_worker(env.client, shop, TASK_QUEUE, PolicyConfig(), supervisors=SUPERVISORS),
             httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as api,
         ):
             yield env, shop, api
@@ -87,7 +88,15 @@ async def _cli(env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProc
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         # The test server's payloads are encrypted with the test key (DATA_CONVERTER).
-        env={**os.environ, "DESK_TEMPORAL_ADDRESS": target, "DESK_CODEC_KEYS": TEST_CODEC_KEYS},
+        # The CLI decides as Sam, with Sam's key (the operator credentials it is configured
+        # with); the worker's registry knows Sam.
+        env={
+            **os.environ,
+            "DESK_TEMPORAL_ADDRESS": target,
+            "DESK_CODEC_KEYS": TEST_CODEC_KEYS,
+            "DESK_OPERATOR_ID": SAM.id,
+            "DESK_OPERATOR_KEY": SAM.key,
+        },
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None
@@ -160,18 +169,16 @@ async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: 
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["escalation_reason"] == "customer_requested_human"
 
-    approve = await _cli(env, "decide", contact, "approve", "--by", "sam@shop.example")
+    approve = await _cli(env, "decide", contact, "approve")
     assert approve.returncode == 2
     assert "no" in approve.stderr and "proposed resolution" in approve.stderr
-    override = await _cli(
-        env, "decide", contact, "override", "--by", "sam", "--resolution", "refund"
-    )
+    override = await _cli(env, "decide", contact, "override", "--resolution", "refund")
     assert override.returncode == 2 and "amount" in override.stderr
-    not_escalated = await _cli(env, "decide", "contact-order-41880", "reject", "--by", "sam")
+    not_escalated = await _cli(env, "decide", "contact-order-41880", "reject")
     assert not_escalated.returncode == 2 and "not escalated" in not_escalated.stderr
     unknown = await _cli(env, "show", "contact-order-nope")
     assert unknown.returncode == 2 and "no contact" in unknown.stderr
-    nobody = await _cli(env, "decide", "contact-order-nope", "reject", "--by", "sam")
+    nobody = await _cli(env, "decide", "contact-order-nope", "reject")
     assert nobody.returncode == 2 and "no contact" in nobody.stderr
     refused = await _snapshot(env.client, contact)
     assert refused.state == ContactState.escalated and refused.decisions == []
@@ -184,8 +191,6 @@ async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: 
         "decide",
         contact,
         "override",
-        "--by",
-        "sam@shop.example",
         "--note",
         "goodwill",
         "--resolution",
@@ -202,4 +207,5 @@ async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: 
     snap = await _snapshot(env.client, contact)
     assert snap.autonomous is False
     assert snap.decisions[0].by == "sam@shop.example" and snap.decisions[0].note == "goodwill"
+    assert snap.decisions[0].role == "lead"
     assert shop.refund_total(["91301"]) == 25.0

@@ -149,6 +149,7 @@ def fingerprint(
             for r in shop.replacements(numbers or None)
         ],
         "return_labels": len(shop.return_labels(numbers or None)),
+        "order_changes": [f"{n} {kind}" for n, kind in shop.order_changes(numbers or None)],
         "carrier_cases": [
             f"{c.kind} {c.tracking} {c.reason} filed {offset(c.filed_at, t0)}"
             for c in shop.carrier_cases(t0)

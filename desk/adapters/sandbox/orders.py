@@ -26,7 +26,7 @@ from desk.adapters.sandbox.tables import (
     ShipmentRow,
     as_utc,
 )
-from desk.identities import identity_lookups
+from desk.identities import identity_lookups, normalise_order_number
 from desk.models import (
     Address,
     Claim,
@@ -146,6 +146,16 @@ class SandboxOrderSystem(SandboxDatabase):
 
     def _order(self, session: Session, row: OrderRow) -> Order:
         return _order(row, replacements=_replacements_of(session, row.number))
+
+    def order_changes(self, order_numbers: list[str] | None = None) -> list[tuple[str, str]]:
+        """(order number, kind) of each cancellation or address change, oldest first: a
+        read-out for tests and scenario fingerprints."""
+        query = select(OrderChangeRow).order_by(OrderChangeRow.id)
+        if order_numbers is not None:
+            keys = [normalise_order_number(n) for n in order_numbers]
+            query = query.where(OrderChangeRow.order_number.in_(keys))
+        with self.unit_of_work() as session:
+            return [(row.order_number, row.kind) for row in session.scalars(query)]
 
 
 # ---------------------------------------------------------------- order changes
