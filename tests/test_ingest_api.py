@@ -651,7 +651,9 @@ async def test_unsigned_or_badly_signed_sms_is_403_and_starts_nothing(
 ) -> None:
     sid = f"MM{uid()}"
     # As bytes: a forged header need not be ASCII.
-    headers = {} if signature is None else {"X-Twilio-Signature": signature.encode()}
+    headers: dict[bytes, bytes] = {}
+    if signature is not None:
+        headers[b"X-Twilio-Signature"] = signature.encode()
     async with http(create_app(client, settings(twilio_auth_token="tok"))) as api:
         response = await api.post("/ingest/sms", data=twilio_mms(sid), headers=headers)
     refused(response, 403, "X-Twilio-Signature")
