@@ -369,9 +369,7 @@ def test_only_the_topmost_authentication_results_counts() -> None:
 def test_authentication_results_of_another_host_is_not_believed() -> None:
     # A real Gmail pass, but the receiving server is ours: Gmail's verdict on top means the
     # sender wrote it (ours stamps its own) or it is from an earlier hop.
-    auth = email_sender_auth(
-        [ar(GMAIL_PASS)], "noreply@distributedcreatives.org", authserv_id=OURS
-    )
+    auth = email_sender_auth([ar(GMAIL_PASS)], "noreply@distributedcreatives.org", authserv_id=OURS)
     assert not auth.authenticated
     assert "from mx.google.com, not inbound.desk.example" in auth.detail
 
