@@ -185,6 +185,12 @@ def create_app(
         )
         return _error(err.status_code, error, headers=getattr(err, "headers", None))
 
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, err: Exception) -> JSONResponse:
+        # A bug, not the sender's doing: the type only (an exception's text may quote them).
+        log.error("ingest.internal_error", path=request.url.path, error=type(err).__name__)
+        return _error(500, "internal error; the message was not accepted")
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, err: RequestValidationError) -> JSONResponse:
         first = err.errors()[0] if err.errors() else {}

@@ -1046,3 +1046,15 @@ async def test_temporal_never_reached_is_503(dead_target: tuple[str, Client, Cli
     async with http(create_app(lazy, settings())) as api:
         response = await api.post("/ingest/chat", json=chat(uid()))
     assert response.status_code == 503
+
+
+async def test_a_bug_is_a_json_500_that_quotes_nothing() -> None:
+    secret = "dana.secret@example.com"
+    app = create_app(RefusingClient(ValueError(f"cannot encode {secret}")), settings())  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    with structlog.testing.capture_logs() as logs:
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as api:
+            response = await api.post("/ingest/chat", json=chat(uid(), handle=secret))
+    assert "not accepted" in refused(response, 500)
+    assert secret not in response.text and secret not in json.dumps(logs)
+    assert any(e["event"] == "ingest.internal_error" for e in logs)
