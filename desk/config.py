@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from desk.models import Tier
+from desk.models import Channel, Tier
 
 
 class ConfigError(ValueError):
@@ -109,6 +109,10 @@ def _format_validation(prefix: str, err: ValidationError) -> str:
     parts = []
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"]) or "(root)"
+        if prefix and e["loc"]:
+            # Name the variable as it is set: DESK_INGEST_CHANNELS, item 1.
+            first, *rest = (str(p) for p in e["loc"])
+            loc = first.upper() + "".join(f"[{r}]" for r in rest)
         parts.append(f"{prefix}{loc}: {e['msg']}")
     return "; ".join(parts)
 
@@ -153,8 +157,6 @@ class Settings(BaseModel):
     database_url: str | None = None
     ingest_host: str = "127.0.0.1"
     ingest_port: int = Field(8000, ge=1, le=65535)
-    ingest_token: str | None = None
-    twilio_auth_token: str | None = None
     ui_port: int = Field(8233, ge=1, le=65535)
     classifier: Literal["local", "llm"] = "local"
     llm_base_url: str | None = None
@@ -241,6 +243,81 @@ class Settings(BaseModel):
         return [f"http://127.0.0.1:{self.ui_port}", f"http://localhost:{self.ui_port}"]
 
     # ---- end of personal data
+
+    # ---- ingest authentication ------------------------------------------------------------
+    # How each channel's sender is authenticated at ingest, and what the front door accepts
+    # (README, "Channel authentication"). An empty value is the same as unset, so a compose
+    # file can pass ``${DESK_X:-}`` through. Ingest refuses to listen beyond loopback unless
+    # every channel it serves has its authentication configured (ingest/exposure.py).
+    dev_mode: bool = Field(
+        False, description="trust unsigned input on every channel; loopback only, said at start"
+    )
+    ingest_channels: list[Channel] = Field(
+        default_factory=lambda: list(Channel),
+        description="the channel endpoints ingest serves (comma list); the others answer 404",
+    )
+    ingest_max_bytes: int = Field(
+        256 * 1024, ge=1024, le=16 * 1024 * 1024, description="larger request bodies get 413"
+    )
+    ingest_token: str | None = Field(
+        None, description="bearer token the merchant's own chat and web relays must send"
+    )
+    twilio_auth_token: str | None = Field(
+        None, description="verifies X-Twilio-Signature (HMAC-SHA1) on /ingest/sms"
+    )
+    twilio_sha256_key: str | None = Field(
+        None,
+        description="key of a Twilio webhook rule signing with HMAC-SHA256 "
+        "(X-Twilio-Webhooks-Signature-Settings); default: the auth token",
+    )
+    postmark_webhook_user: str | None = Field(
+        None, description="HTTP Basic user in the Postmark inbound webhook URL"
+    )
+    postmark_webhook_password: str | None = Field(
+        None, description="HTTP Basic password in the Postmark inbound webhook URL"
+    )
+    email_authserv_id: str | None = Field(
+        None,
+        description="the authserv-id the receiving mail server stamps on its own "
+        "(ARC-)Authentication-Results; only results under this id are believed",
+    )
+    identity_secret: str | None = Field(
+        None, description="per-merchant secret of signed chat / web identities (user_hash)"
+    )
+    social_webhook_secret: str | None = Field(
+        None, description="verifies X-Hub-Signature-256 (HMAC-SHA256 of the body) on /ingest/social"
+    )
+
+    @field_validator(
+        "ingest_token",
+        "twilio_auth_token",
+        "twilio_sha256_key",
+        "postmark_webhook_user",
+        "postmark_webhook_password",
+        "email_authserv_id",
+        "identity_secret",
+        "social_webhook_secret",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("ingest_channels", mode="before")
+    @classmethod
+    def _channel_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            names = [name.strip().lower() for name in value.split(",") if name.strip()]
+            return names or list(Channel)
+        return value
+
+    @model_validator(mode="after")
+    def _postmark_pair(self) -> Settings:
+        if (self.postmark_webhook_user is None) != (self.postmark_webhook_password is None):
+            raise ValueError(
+                "postmark_webhook_user and postmark_webhook_password are set together or not at all"
+            )
+        return self
 
     @property
     def shop_url(self) -> str:

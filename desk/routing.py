@@ -8,6 +8,7 @@ channel, map to the same contact id, so they land in one contact.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 from desk.models import InboundMessage, SenderMatch
@@ -27,7 +28,17 @@ def _safe(value: str) -> str:
 
 
 def intake_workflow_id(message: InboundMessage) -> str:
-    return f"intake-{message.channel.value}-{_safe(message.message_id)}"
+    """``intake-<channel>-<32 hex>``: the provider's id hashed whole, with the channel and
+    what the id is unique within (``provider_scope``: a chat conversation, a social
+    platform). Nothing is replaced or cut before hashing, so ``col/1`` and ``col:1``, or one
+    id in two conversations, are different messages; the same webhook retried is the same.
+    """
+    identity = json.dumps(
+        [message.channel.value, message.provider_scope, message.message_id], ensure_ascii=False
+    )
+    # surrogatepass: an id is hashed as it is, even one ingest would refuse to store.
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"intake-{message.channel.value}-{digest}"
 
 
 def contact_id_for(match: SenderMatch, sender: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import shutil
 import sys
 import time
@@ -35,6 +36,7 @@ from devtools.demo_shop import DemoContact, seed_demo_shop
 from devtools.embedded_temporal import start_embedded_temporal
 from devtools.simulator import post_message
 from ingest.app import create_app
+from ingest.exposure import announce, channel_summary, check_ingest_settings
 from starters.codec_server import embedded_codec_server
 from starters.serving import api_server, serve, stop_event
 from workers.worker import build_worker
@@ -133,6 +135,19 @@ def report(snaps: list[ContactSnapshot], shop: SandboxShop) -> str:
     return "\n".join(lines)
 
 
+def demo_secrets() -> dict[str, str]:
+    """Fresh secrets for every channel, for this run only: the demo's simulated vendors
+    sign with them, so every channel is authenticated as it would be in production."""
+    return {
+        "twilio_auth_token": secrets.token_hex(16),
+        "postmark_webhook_user": "postmark",
+        "postmark_webhook_password": secrets.token_urlsafe(16),
+        "email_authserv_id": "inbound.desk-demo.example",
+        "identity_secret": secrets.token_hex(32),
+        "social_webhook_secret": secrets.token_hex(16),
+    }
+
+
 async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contacts: int) -> int:
     _quiet_logs()
     if policy.time_scale == 1.0:
@@ -143,7 +158,11 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
     converter = data_converter_for(settings)
     data = Path(settings.data_dir) / "demo"
     shutil.rmtree(data, ignore_errors=True)  # each demo starts from a fresh shop and history
-    settings = settings.model_copy(update={"data_dir": str(data), "database_url": None})
+    settings = settings.model_copy(
+        update={"data_dir": str(data), "database_url": None, **demo_secrets()}
+    )
+    check_ingest_settings(settings)
+    announce(settings)
     data.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
     shop = SandboxShop(settings.shop_url, clock_origin=now, clock_speed=1 / policy.time_scale)
@@ -151,6 +170,9 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
     summary = seed_demo_shop(shop, now)
     stop = stop_event()
     _say(f"demo shop seeded: {summary.model_dump(exclude={'contacts'})}")
+    _say("channels (the demo's traffic is signed as each vendor signs it):")
+    for line in channel_summary(settings):
+        _say(f"  {line}")
     codec_server, codec_url = embedded_codec_server(settings, keyring)
     if codec_url:
         _say(f"codec server: {codec_url} (the UI decodes the encrypted payloads through it)")
@@ -223,6 +245,7 @@ async def _run_traffic(
             schedule.append((at, f.message_id, f.channel, f.sender, f.text, None, f.attachments))
     schedule.sort(key=lambda item: item[0])
     intake_ids: list[str] = []
+    authenticated = 0
     base = f"http://{settings.ingest_host}:{settings.ingest_port}"
     started = time.monotonic()
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
@@ -235,12 +258,20 @@ async def _run_traffic(
         for at, message_id, channel, sender, text, subject, attachments in schedule:
             await asyncio.sleep(max(0.0, started + at - time.monotonic()))
             accepted = await post_message(
-                http, channel, sender, text, subject, attachments, message_id=message_id
+                http,
+                channel,
+                sender,
+                text,
+                subject,
+                attachments,
+                message_id=message_id,
+                settings=settings,
             )
             intake_ids.append(accepted["intake_workflow_id"])
+            authenticated += bool(accepted.get("authenticated"))
     _say(
         f"sent {len(intake_ids)} messages through the ingest API in "
-        f"{time.monotonic() - started:.1f}s"
+        f"{time.monotonic() - started:.1f}s ({authenticated} with an authenticated sender)"
     )
     contact_ids = await _contacts(client, intake_ids)
     decided: set[str] = set()

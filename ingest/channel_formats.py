@@ -10,6 +10,11 @@ wires up a webhook sees exactly what their provider did not send.
 - ``from_chat``: the chat widget's JSON.
 - ``from_web_form``: the web contact form's JSON.
 - ``from_social``: the social inbox's JSON.
+
+Every text field is cleaned on the way (``ingest/sanitize.py``): control characters
+removed, lengths cut with a note; an id or a sender too long to be real is refused. Who
+the sender is, as far as authentication goes, is for ``ingest/app.py`` to say: a parser
+only reads what the payload claims (``claimed_identity``, ``postmark_headers``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from desk.models import Attachment, Channel, InboundMessage
+from ingest.sanitize import (
+    ATTACHMENTS_MAX,
+    CONTENT_TYPE_MAX,
+    ID_MAX,
+    SCOPE_MAX,
+    SENDER_MAX,
+    clean_line,
+    clean_text,
+    clean_token,
+    cut_name,
+    cut_subject,
+    cut_text,
+)
 
 
 class PayloadError(ValueError):
@@ -111,14 +129,54 @@ def _attachments(payload: Mapping[str, Any], field: str = "attachments") -> list
     return found
 
 
+def _token(value: Any, name: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise PayloadError(name, "must be a string")
+    cleaned = clean_token(value)
+    if not cleaned:
+        raise PayloadError(name, "must not be empty")
+    if len(cleaned) > limit:
+        raise PayloadError(name, f"is longer than {limit} characters")
+    return cleaned
+
+
+def _clean_attachment(attachment: Attachment) -> Attachment:
+    content_type = clean_token(attachment.content_type or "")[:CONTENT_TYPE_MAX] or None
+    return Attachment(
+        kind=attachment.kind, name=cut_name(clean_line(attachment.name)), content_type=content_type
+    )
+
+
 def _message(fields: dict[str, Any], vendor_names: Mapping[str, str]) -> InboundMessage:
-    """Build the model, reporting a rejection under the vendor's name for the field."""
+    """Clean every text field, then build the model, reporting a rejection under the
+    vendor's name for the field."""
+
+    def named(field: str) -> str:
+        return vendor_names.get(field, field)
+
+    fields["message_id"] = _token(fields["message_id"], named("message_id"), ID_MAX)
+    fields["sender"] = _token(fields["sender"], named("sender"), SENDER_MAX)
+    if fields.get("provider_scope") is not None:
+        fields["provider_scope"] = _token(
+            fields["provider_scope"], named("provider_scope"), SCOPE_MAX
+        )
+    subject = fields.get("subject")
+    if subject is not None:
+        fields["subject"] = cut_subject(clean_line(subject)) or None
+    text = clean_text(fields.get("text") or "").strip()
+    attachments = [_clean_attachment(a) for a in fields.get("attachments") or []]
+    if len(attachments) > ATTACHMENTS_MAX:
+        dropped = len(attachments) - ATTACHMENTS_MAX
+        attachments = attachments[:ATTACHMENTS_MAX]
+        text = f"{text}\n\n[cut at ingest: {dropped} more attachments]".strip()
+    fields["attachments"] = attachments
+    fields["text"] = cut_text(text)
     try:
         return InboundMessage.model_validate(fields)
     except ValidationError as err:
         first = err.errors()[0]
         loc = str(first["loc"][0]) if first["loc"] else "body"
-        raise PayloadError(vendor_names.get(loc, loc), first["msg"]) from None
+        raise PayloadError(named(loc), first["msg"]) from None
 
 
 # Postmark writes offsets as "-04:00", which RFC 2822 parsing silently drops (reading the
@@ -235,7 +293,6 @@ def from_postmark_email(payload: Any) -> InboundMessage:
 def from_chat(payload: Any) -> InboundMessage:
     """The chat widget: ``{conversation_id, message_id, handle, text, attachments, sent_at}``."""
     data = _object(payload, "body")
-    _required(data, "conversation_id")
     return _message(
         {
             "message_id": _required(data, "message_id"),
@@ -244,8 +301,10 @@ def from_chat(payload: Any) -> InboundMessage:
             "text": _optional(data, "text") or "",
             "attachments": _attachments(data),
             "received_at": _timestamp(data, "sent_at"),
+            # Widgets number messages per conversation: "m1" recurs in every one.
+            "provider_scope": _required(data, "conversation_id"),
         },
-        {"sender": "handle", "received_at": "sent_at"},
+        {"sender": "handle", "received_at": "sent_at", "provider_scope": "conversation_id"},
     )
 
 
@@ -287,11 +346,11 @@ def _order_number(value: Any) -> str | None:
 def from_social(payload: Any) -> InboundMessage:
     """A social inbox message: ``{platform, message_id, handle, text, attachments}``.
 
-    The message id is prefixed with the platform, because two platforms' ids may collide
-    and the id is what makes a webhook retry a duplicate.
+    Two platforms' ids may collide: the platform is the id's ``provider_scope`` (and
+    prefixes the id, so the contact tells the two apart too).
     """
     data = _object(payload, "body")
-    platform = _required(data, "platform").lower()
+    platform = _token(_required(data, "platform"), "platform", 64).lower()
     return _message(
         {
             "message_id": f"{platform}:{_required(data, 'message_id')}",
@@ -299,6 +358,58 @@ def from_social(payload: Any) -> InboundMessage:
             "sender": _required(data, "handle"),
             "text": _optional(data, "text") or "",
             "attachments": _attachments(data),
+            "provider_scope": platform,
         },
-        {"sender": "handle"},
+        {"sender": "handle", "provider_scope": "platform"},
     )
+
+
+# ---------------------------------------------------------------- what a payload claims
+
+
+def claimed_identity(payload: Any) -> tuple[str, str] | None:
+    """The signed identity a chat or web payload carries, ``(user, user_hash)``, as sent:
+    the merchant's site or widget signs the customer's email or phone as on file. None
+    when the payload carries none; whether the signature holds is for the caller to say."""
+    data = _object(payload, "body")
+    user = data.get("user")
+    user_hash = data.get("user_hash")
+    if user is None and user_hash is None:
+        return None
+    if user is not None and not isinstance(user, str):
+        raise PayloadError("user", "must be a string")
+    if user_hash is not None and not isinstance(user_hash, str):
+        raise PayloadError("user_hash", "must be a string")
+    return (user or "", user_hash or "")
+
+
+def signed_sender(user: str) -> str:
+    """The sender a verified identity becomes."""
+    return _token(user, "user", SENDER_MAX)
+
+
+MAX_HEADERS = 500
+
+
+def postmark_headers(payload: Any) -> list[tuple[str, str]]:
+    """Postmark's ``Headers`` as ``(name, value)`` pairs in the order given (the topmost
+    first). Only the first 500 are read."""
+    data = _object(payload, "body")
+    raw = data.get("Headers")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise PayloadError("Headers", "must be a list")
+    headers: list[tuple[str, str]] = []
+    for i, item in enumerate(raw[:MAX_HEADERS]):
+        entry = _object(item, f"Headers[{i}]")
+        name = entry.get("Name")
+        value = entry.get("Value", "")
+        if not isinstance(name, str):
+            raise PayloadError(f"Headers[{i}].Name", "must be a string")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise PayloadError(f"Headers[{i}].Value", "must be a string")
+        headers.append((name, value))
+    return headers

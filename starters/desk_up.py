@@ -20,6 +20,7 @@ from desk.temporal_client import connect
 from devtools.demo_shop import seed_demo_shop
 from devtools.embedded_temporal import start_embedded_temporal
 from ingest.app import create_app
+from ingest.exposure import announce, channel_summary, check_ingest_settings
 from starters.codec_server import embedded_codec_server
 from starters.serving import api_server, serve, stop_event
 from workers.worker import build_worker
@@ -32,7 +33,15 @@ def open_shop(settings: Settings) -> SandboxShop:
     return shop
 
 
+def ingest_preflight(settings: Settings) -> None:
+    """Before anything starts: refuse settings ingest must not serve (``ConfigError``, exit
+    2 with the reason), and say loudly when development mode is on."""
+    check_ingest_settings(settings)
+    announce(settings)
+
+
 async def run_up(settings: Settings, policy: PolicyConfig) -> int:
+    ingest_preflight(settings)
     shop = open_shop(settings)
     if settings.database_url is None and shop.table_counts().get("customers", 0) == 0:
         # The embedded default: a newcomer's first message should find a shop to match.
@@ -65,6 +74,7 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
         server = api_server(
             create_app(client, settings), settings.ingest_host, settings.ingest_port
         )
+        channels = "".join(f"\n    {line}" for line in channel_summary(settings))
         codec_line = (
             f"{codec_url} (the UI decodes payloads through it)"
             if codec_url
@@ -73,6 +83,7 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
         print(
             f"desk is up\n  Temporal UI   http://127.0.0.1:{settings.ui_port}\n"
             f"  ingest API    http://{settings.ingest_host}:{settings.ingest_port}/docs\n"
+            f"  channels{channels}\n"
             f"  codec server  {codec_line}\n"
             f"  shop database {settings.shop_url}\n"
             f"  payload keys  {', '.join(keyring.key_ids)} ({keyring.source})\n"
@@ -124,8 +135,15 @@ def _supervisors(settings: Settings) -> SupervisorRegistry:
 
 
 async def run_ingest(settings: Settings) -> int:
+    ingest_preflight(settings)
     client = await connect(settings)
     server = api_server(create_app(client, settings), settings.ingest_host, settings.ingest_port)
+    print(
+        f"ingest API on http://{settings.ingest_host}:{settings.ingest_port} for "
+        f"{settings.temporal_address}"
+        + "".join(f"\n  {line}" for line in channel_summary(settings)),
+        file=sys.stderr,
+    )
     await serve(stop_event(), server=server)
     return 0
 

@@ -109,8 +109,91 @@ def test_desk_services_use_the_dockerfile(services: dict[str, Any]) -> None:
             "postgresql+psycopg://temporal:temporal@postgresql:5432/shop"
         )
     assert services["desk-ingest"]["environment"]["DESK_INGEST_HOST"] == "0.0.0.0"
-    assert "8000:8000" in services["desk-ingest"]["ports"]
-    assert "8080:8080" in services["temporal-ui"]["ports"]
+    assert published(services["desk-ingest"]) == [("127.0.0.1", "8000", "8000")]
+    assert published(services["temporal-ui"]) == [("127.0.0.1", "8080", "8080")]
+
+
+def published(service: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(host address, host port, container port) of each published port, in either of
+    compose's syntaxes; no host address means every interface (0.0.0.0)."""
+    found = []
+    for port in service.get("ports", []):
+        if isinstance(port, dict):
+            found.append(
+                (
+                    str(port.get("host_ip", "0.0.0.0")),
+                    str(port.get("published", "")),
+                    str(port["target"]),
+                )
+            )
+            continue
+        text = str(port).split("/", 1)[0]
+        if text.startswith("["):  # an IPv6 host address: "[::1]:8000:8000"
+            host, _, rest = text[1:].partition("]:")
+            host_port, _, container = rest.rpartition(":")
+        else:
+            parts = text.split(":")
+            host = parts[0] if len(parts) == 3 else "0.0.0.0"
+            host_port = parts[-2] if len(parts) >= 2 else ""
+            container = parts[-1]
+        found.append((host, host_port, container))
+    return found
+
+
+def test_ports_are_published_on_loopback_only(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        for host, host_port, container in published(service):
+            assert host in ("127.0.0.1", "::1"), (
+                f"{name} publishes {host_port}->{container} on {host}: only on 127.0.0.1"
+            )
+
+
+def test_the_temporal_frontend_is_never_published(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        for _, host_port, container in published(service):
+            assert "7233" not in (host_port, container), (
+                f"{name} publishes Temporal's frontend (7233); the desk reaches it on the "
+                "compose network"
+            )
+
+
+def test_the_published_port_helper_reads_both_syntaxes() -> None:
+    assert published(
+        {
+            "ports": [
+                "7233:7233",
+                "8000",
+                "127.0.0.1:8080:8080",
+                "[::1]:9000:9000/tcp",
+                {"target": 7233, "published": 17233},
+                {"target": 80, "published": "8081", "host_ip": "127.0.0.1"},
+            ]
+        }
+    ) == [
+        ("0.0.0.0", "7233", "7233"),
+        ("0.0.0.0", "", "8000"),
+        ("127.0.0.1", "8080", "8080"),
+        ("::1", "9000", "9000"),
+        ("0.0.0.0", "17233", "7233"),
+        ("127.0.0.1", "8081", "80"),
+    ]
+
+
+def test_ingest_receives_every_channel_authentication_setting(services: dict[str, Any]) -> None:
+    """Ingest listens on 0.0.0.0 in its container, so it starts only with every served
+    channel authenticated: compose must pass each of those settings through."""
+    env = services["desk-ingest"]["environment"]
+    for name in (
+        "DESK_INGEST_CHANNELS",
+        "DESK_TWILIO_AUTH_TOKEN",
+        "DESK_POSTMARK_WEBHOOK_USER",
+        "DESK_POSTMARK_WEBHOOK_PASSWORD",
+        "DESK_EMAIL_AUTHSERV_ID",
+        "DESK_IDENTITY_SECRET",
+        "DESK_SOCIAL_WEBHOOK_SECRET",
+    ):
+        assert name in env, name
+    assert "DESK_DEV_MODE" not in env
 
 
 def test_dockerfile_installs_the_package() -> None:

@@ -53,7 +53,9 @@ async def desk(
         for name in ("dnr-weak-proof-standard", "human-requested"):
             folder = SHARED if (SHARED / f"{name}.yaml").exists() else ROOT / "scenarios"
             load_scenario_into(shop, load_scenario(folder / f"{name}.yaml"), now)
-        app = create_app(env.client, Settings(task_queue=TASK_QUEUE))
+        # Development mode (loopback): the test's unsigned webhooks are trusted senders, as
+        # signed ones would be; tests/test_ingest_api.py covers the signatures themselves.
+        app = create_app(env.client, Settings(task_queue=TASK_QUEUE, dev_mode=True))
         transport = httpx.ASGITransport(app=app)
         async with (
             build_worker(env.client, shop, TASK_QUEUE, PolicyConfig(), supervisors=SUPERVISORS),
