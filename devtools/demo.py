@@ -37,7 +37,7 @@ from devtools.embedded_temporal import start_embedded_temporal
 from devtools.simulator import post_message
 from ingest.app import create_app
 from ingest.exposure import announce, channel_summary, check_ingest_settings
-from starters.codec_server import embedded_codec_server
+from starters.codec_server import embedded_codec_server, sign_in_hint
 from starters.serving import api_server, serve, stop_event
 from workers.worker import build_worker
 from workflows.contact import ContactWorkflow
@@ -175,7 +175,7 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
         _say(f"  {line}")
     codec_server, codec_url = embedded_codec_server(settings, keyring)
     if codec_url:
-        _say(f"codec server: {codec_url} (the UI decodes the encrypted payloads through it)")
+        _say(f"codec server: {codec_url}\n  {sign_in_hint(settings, keyring)}")
     async with start_embedded_temporal(
         settings, codec_endpoint=codec_url, data_converter=converter
     ) as temporal:

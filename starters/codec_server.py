@@ -14,20 +14,24 @@ The protocol (docs.temporal.io, "Codec Server setup"; temporalio/samples-go code
   OPTIONS`` and ``-Headers: Authorization, Content-Type, X-Namespace``; credentials are
   allowed for the UI's "Include cross-origin credentials".
 
-The desk's additions: a bearer token (``DESK_CODEC_SERVER_TOKEN``; the CLI sends it with
-``--codec-auth "Bearer <token>"``) required always, except by a server on loopback with the
-development key; a request from any other browser origin is refused (403) before anything
-is decoded, and so, without a token, is one for a host name that is not loopback (DNS
-rebinding).
+The desk's additions: a token, always required (``DESK_CODEC_SERVER_TOKEN``; on a loopback
+development desk one is generated once into ``<data_dir>/codec-token``). The CLI sends it as
+``--codec-auth "Bearer <token>"``. A browser signs in once at ``/login?token=<token>``,
+which sets an HttpOnly cookie; the Temporal UI then sends it with its codec requests when its
+codec settings have "Include cross-origin credentials" on (the UI on 127.0.0.1:8233 and this
+server on 127.0.0.1:8081 are the same site). A request from any other browser origin is
+refused (403) before anything is decoded.
 """
 
 from __future__ import annotations
 
 import errno
 import hmac
+import secrets
 import socket
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import structlog
 import uvicorn
@@ -51,12 +55,15 @@ ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
 PREFLIGHT_MAX_AGE_S = 600
 
 
-def create_codec_app(
-    codec: PayloadCodec, *, token: str | None, origins: Sequence[str]
-) -> Starlette:
-    """The codec server as an ASGI app: ``token`` None means no authentication."""
+COOKIE = "desk_codec"
+
+
+def create_codec_app(codec: PayloadCodec, *, token: str, origins: Sequence[str]) -> Starlette:
+    """The codec server as an ASGI app; every encode and decode needs ``token``."""
+    if not token:
+        raise ConfigError("the codec server needs a token")
     allowed = frozenset(origins)
-    expected = f"Bearer {token}".encode() if token else None
+    expected = f"Bearer {token}".encode()
 
     def cors(request: Request) -> dict[str, str]:
         origin = request.headers.get("origin")
@@ -79,27 +86,35 @@ def create_codec_app(
             )
         return None
 
-    def authorised(request: Request) -> bool:
-        if expected is None:
-            return True
-        given = request.headers.get("authorization", "")
-        scheme, _, credentials = given.partition(" ")
-        # The scheme is case-insensitive (RFC 7235); compare the rest in constant time.
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            f"Bearer {credentials.strip()}".encode(), expected
-        )
+    def same_token(given: str) -> bool:
+        return hmac.compare_digest(f"Bearer {given.strip()}".encode(), expected)
 
-    def foreign_host(request: Request) -> bool:
-        # Without a token only a loopback name may be asked for: a page whose own name was
-        # rebound to 127.0.0.1 sends its name as the Host.
-        return expected is None and not is_loopback_host(request.url.hostname or "")
+    def authorised(request: Request) -> bool:
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        # The scheme is case-insensitive (RFC 7235); compare the rest in constant time.
+        if scheme.lower() == "bearer" and same_token(credentials):
+            return True
+        cookie = request.cookies.get(COOKIE)
+        return cookie is not None and same_token(cookie)
+
+    async def login(request: Request) -> Response:
+        """A browser signs in once: the token in the link becomes an HttpOnly cookie."""
+        given = request.query_params.get("token", "")
+        if not same_token(given):
+            return JSONResponse({"error": "wrong token"}, status_code=401)
+        response = JSONResponse(
+            {
+                "signed_in": True,
+                "next": "in the Temporal UI's codec settings, turn on "
+                "'Include cross-origin credentials'",
+            }
+        )
+        response.set_cookie(COOKIE, given.strip(), httponly=True, samesite="lax", max_age=43200)
+        return response
 
     async def endpoint(request: Request) -> Response:
         if (refused := refused_origin(request)) is not None:
             return refused
-        if foreign_host(request):
-            log.warning("codec_server.host_refused", host=request.headers.get("host"))
-            return JSONResponse({"error": "host not allowed"}, status_code=403)
         operation = request.url.path.rstrip("/").rsplit("/", 1)[-1]
         if operation not in ("encode", "decode"):
             return JSONResponse({"error": "not found"}, status_code=404, headers=cors(request))
@@ -147,26 +162,33 @@ def create_codec_app(
         )
 
     return Starlette(
-        routes=[Route("/{path:path}", endpoint, methods=["POST", "OPTIONS"])],
+        routes=[
+            Route("/login", login, methods=["GET"]),
+            Route("/{path:path}", endpoint, methods=["POST", "OPTIONS"]),
+        ],
     )
 
 
-def codec_server_token(settings: Settings, keyring: Keyring) -> str | None:
-    """The token the server requires; ConfigError where one is needed and missing."""
-    token = settings.codec_server_token.get_secret_value() if settings.codec_server_token else None
-    if token is None:
-        if not is_loopback_host(settings.codec_server_host):
-            raise ConfigError(
-                "DESK_CODEC_SERVER_TOKEN is required: the codec server listens on "
-                f"{settings.codec_server_host}, not loopback, and decrypts personal data"
-            )
-        if not keyring.development:
-            raise ConfigError(
-                "DESK_CODEC_SERVER_TOKEN is required with configured keys "
-                f"({keyring.source}); only the development key is served without one on "
-                "loopback"
-            )
-    return token
+def codec_server_token(settings: Settings, keyring: Keyring) -> str:
+    """The token the server requires: DESK_CODEC_SERVER_TOKEN, or for a development desk
+    on loopback one generated once into ``<data_dir>/codec-token``; ConfigError otherwise."""
+    if settings.codec_server_token:
+        return settings.codec_server_token.get_secret_value()
+    if not is_loopback_host(settings.codec_server_host):
+        raise ConfigError(
+            "DESK_CODEC_SERVER_TOKEN is required: the codec server listens on "
+            f"{settings.codec_server_host}, not loopback, and decrypts personal data"
+        )
+    if not keyring.development:
+        raise ConfigError(
+            f"DESK_CODEC_SERVER_TOKEN is required with configured keys ({keyring.source})"
+        )
+    path = Path(settings.data_dir) / "codec-token"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32) + "\n")
+    return path.read_text().strip()
 
 
 def codec_server_url(settings: Settings) -> str:
@@ -204,17 +226,30 @@ def build_codec_server(settings: Settings, keyring: Keyring | None = None) -> uv
     return api_server(app, settings.codec_server_host, settings.codec_server_port)
 
 
+def sign_in_hint(settings: Settings, keyring: Keyring) -> str:
+    """How a person on this machine reads payloads: the browser sign-in and the CLI."""
+    url = codec_server_url(settings)
+    where = (
+        "$DESK_CODEC_SERVER_TOKEN"
+        if settings.codec_server_token
+        else f"$(cat {Path(settings.data_dir) / 'codec-token'})"
+    )
+    return (
+        f"browser: open {url}/login?token=<token> once, then turn on 'Include cross-origin "
+        f"credentials' in the UI's codec settings\n"
+        f"  CLI: temporal workflow show --workflow-id ID --codec-endpoint {url} "
+        f'--codec-auth "Bearer {where}"'
+    )
+
+
 async def run_codec_server(settings: Settings) -> int:
     keyring = load_keyring(settings)
     server = build_codec_server(settings, keyring)
     url = codec_server_url(settings)
-    auth = "bearer token required" if settings.codec_server_token else "no token (loopback, dev)"
     print(
-        f"codec server  {url}  ({auth}; keys {', '.join(keyring.key_ids)} from "
+        f"codec server  {url}  (token required; keys {', '.join(keyring.key_ids)} from "
         f"{keyring.source})\n  UI origins    {', '.join(settings.codec_origins)}\n"
-        f"  CLI           temporal workflow show --workflow-id ID --codec-endpoint {url}"
-        + (' --codec-auth "Bearer $DESK_CODEC_SERVER_TOKEN"' if settings.codec_server_token else "")
-        + "\nCtrl-C stops it.",
+        f"  {sign_in_hint(settings, keyring)}\nCtrl-C stops it.",
         file=sys.stderr,
     )
     await serve(stop_event(), server=server)

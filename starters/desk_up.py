@@ -21,7 +21,7 @@ from devtools.demo_shop import seed_demo_shop
 from devtools.embedded_temporal import start_embedded_temporal
 from ingest.app import create_app
 from ingest.exposure import announce, channel_summary, check_ingest_settings
-from starters.codec_server import embedded_codec_server
+from starters.codec_server import embedded_codec_server, sign_in_hint
 from starters.serving import api_server, serve, stop_event
 from workers.worker import build_worker
 
@@ -76,7 +76,7 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
         )
         channels = "".join(f"\n    {line}" for line in channel_summary(settings))
         codec_line = (
-            f"{codec_url} (the UI decodes payloads through it)"
+            f"{codec_url}\n    {sign_in_hint(settings, keyring)}"
             if codec_url
             else "not running: the UI shows payloads encrypted"
         )

@@ -12,6 +12,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -59,9 +60,7 @@ def plain_payload(value: object) -> dict[str, object]:
 
 
 @contextlib.asynccontextmanager
-async def codec_http(
-    keyring: Keyring, token: str | None = TOKEN
-) -> AsyncIterator[httpx.AsyncClient]:
+async def codec_http(keyring: Keyring, token: str = TOKEN) -> AsyncIterator[httpx.AsyncClient]:
     app = create_codec_app(EncryptionCodec(keyring), token=token, origins=[UI])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://codec") as client:
@@ -141,17 +140,26 @@ async def test_bad_requests_are_400_and_unknown_paths_404() -> None:
         assert (await api.get("/decode", headers=BEARER)).status_code == 405
 
 
-async def test_without_a_token_only_loopback_host_names_are_served() -> None:
+async def test_a_browser_signs_in_once_and_its_cookie_stands_for_the_token() -> None:
     body = {"payloads": [plain_payload("x")]}
-    app = create_codec_app(EncryptionCodec(new_keyring()), token=None, origins=[UI])
-    transport = httpx.ASGITransport(app=app)
-    for base, status in (
-        ("http://127.0.0.1:8081", 200),
-        ("http://localhost:8081", 200),
-        ("http://rebound.evil.test:8081", 403),
-    ):
-        async with httpx.AsyncClient(transport=transport, base_url=base) as api:
-            assert (await api.post("/decode", json=body)).status_code == status, base
+    async with codec_http(new_keyring()) as api:
+        # No token, no cookie: refused, on loopback too (anyone on the machine could ask).
+        assert (await api.post("/decode", json=body)).status_code == 401
+        assert (await api.get("/login", params={"token": "wrong"})).status_code == 401
+        assert "desk_codec" not in api.cookies
+        signed_in = await api.get("/login", params={"token": TOKEN})
+        assert signed_in.status_code == 200
+        assert "httponly" in signed_in.headers["set-cookie"].lower()
+        ui = {"Origin": UI, "X-Namespace": "default"}
+        assert (await api.post("/decode", json=body, headers=ui)).status_code == 200
+
+
+def test_a_development_desk_generates_its_token_once(tmp_path: Path) -> None:
+    dev = Keyring((("dev-1", os.urandom(32)),), "dev", development=True)
+    settings = Settings(data_dir=str(tmp_path))
+    first = codec_server_token(settings, dev)
+    assert len(first) >= 32 and codec_server_token(settings, dev) == first
+    assert (tmp_path / "codec-token").stat().st_mode & 0o777 == 0o600
 
 
 def test_desk_up_points_the_embedded_ui_at_the_codec_server() -> None:
@@ -175,7 +183,6 @@ def test_desk_up_points_the_embedded_ui_at_the_codec_server() -> None:
 
 def test_a_token_is_required_off_loopback_or_with_real_keys() -> None:
     dev = Keyring((("dev-1", os.urandom(32)),), "dev", development=True)
-    assert codec_server_token(Settings(), dev) is None
     with pytest.raises(ConfigError, match="DESK_CODEC_SERVER_TOKEN is required.*0.0.0.0"):
         codec_server_token(Settings(codec_server_host="0.0.0.0"), dev)
     with pytest.raises(ConfigError, match="DESK_CODEC_SERVER_TOKEN is required with configured"):

@@ -20,9 +20,6 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from devtools.test_server import start_test_server
-from workflows.contact import ContactWorkflow
-
 with workflow.unsafe.imports_passed_through():
     from activities.routing import RoutingActivities
     from desk.adapters.sandbox import SandboxShop
@@ -48,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
     from devtools.scenarios.format import load_scenario
+    from devtools.test_server import start_test_server
     from tests.fakes import (
         MOCKED_ACTIVITY_NAMES,
         ActivityCall,
@@ -59,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
     from tests.senders import AUTHENTICATED
     from tests.waiting import until
     from workers.worker import WORKFLOWS, desk_activities
+    from workflows.contact import ContactWorkflow
 
 TASK_QUEUE = "fake-activities"
 TRACKING = "9400100000000000000777"
