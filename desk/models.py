@@ -181,6 +181,15 @@ class Understanding(BaseModel):
     angry: bool = False
     has_image: bool = False
     new_address: Address | None = None
+    # An answer to a yes/no question the desk asked ("yes please", "go ahead" / "no",
+    # "don't"); both false when the message is neither.
+    affirmative: bool = False
+    negative: bool = False
+    # For intent ``other``: which out-of-scope family the message belongs to (account,
+    # membership, payment_method, billing, refund_status, promotion, product_question,
+    # shipping_policy), when the reader can tell. A person answers these, or a configured
+    # answer does; never a playbook.
+    topic: str | None = None
     classifier_version: str = ""
 
 
