@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
 
@@ -11,9 +11,15 @@ from desk.ports import Helpdesk, NotFound, OrderSystem
 
 
 class LookupActivities:
-    def __init__(self, orders: OrderSystem, helpdesk: Helpdesk | None = None) -> None:
+    def __init__(
+        self,
+        orders: OrderSystem,
+        helpdesk: Helpdesk | None = None,
+        recent_order_days: float = 60,
+    ) -> None:
         self.orders = orders
         self.helpdesk = helpdesk
+        self.recent_order_days = recent_order_days
 
     @activity.defn
     def match_sender(self, message: InboundMessage, understanding: Understanding) -> SenderMatch:
@@ -50,7 +56,19 @@ class LookupActivities:
         latest = self.orders.latest_order(customer.id)
         if latest is None:
             return SenderMatch(customer=customer, verified=True, problem="no_order")
-        return SenderMatch(customer=customer, order=latest, verified=True)
+        # Inferred: the desk confirms before anything irreversible when the customer has
+        # other recent orders it might have meant.
+        now = message.received_at or datetime.now(UTC)
+        recent = self.orders.recent_order_numbers(
+            customer.id, now - timedelta(days=self.recent_order_days)
+        )
+        return SenderMatch(
+            customer=customer,
+            order=latest,
+            verified=True,
+            inferred=True,
+            other_recent_orders=len([n for n in recent if n != latest.number]),
+        )
 
     @activity.defn
     def check_stock(self, skus: list[str]) -> dict[str, int]:

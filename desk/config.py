@@ -83,6 +83,15 @@ class PolicyConfig(BaseModel):
     unverified_window_hours: float = Field(
         24, gt=0, description="the attempt window; a lockout lifts one window after it began"
     )
+    confirm_below_confidence: float = Field(
+        0.8, ge=0, le=1, description="below this reading, ask before anything irreversible"
+    )
+    recent_order_days: float = Field(
+        60, gt=0, description="orders this recent make an inferred order uncertain"
+    )
+    max_rereads: int = Field(
+        2, ge=0, description="corrections the desk re-reads before a person takes over"
+    )
     message_text_max_chars: int = Field(
         8000, ge=200, description="text of a verified message carried into its contact"
     )

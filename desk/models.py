@@ -311,6 +311,10 @@ class SenderMatch(BaseModel):
     # The existing order an unverified sender named: routes the message to that order's
     # contact (one contact per order) without giving the sender any of its details.
     claimed_order: str | None = None
+    # The customer named no order: it was inferred (their latest), and how many other
+    # recent orders they have (the inference is then uncertain: the desk confirms).
+    inferred: bool = False
+    other_recent_orders: int = 0
 
 
 class RoutedMessage(BaseModel):

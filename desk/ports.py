@@ -53,6 +53,9 @@ class OrderSystem(Protocol):
     def latest_order(self, customer_id: str) -> Order | None:
         """The customer's most recent order, for messages that name none."""
 
+    def recent_order_numbers(self, customer_id: str, since: datetime) -> list[str]:
+        """The numbers of the customer's orders placed since ``since``, newest first."""
+
     def stock(self, skus: list[str]) -> dict[str, int]:
         """Units in stock per SKU (missing SKU: 0)."""
 

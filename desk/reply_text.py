@@ -256,3 +256,39 @@ def cancel_denied(order: Order) -> str:
 
 def human_taking_over() -> str:
     return "One of our team has taken over your case and will reply personally."
+
+
+_UNDERSTOOD = {
+    "where_is_my_order": "You asked where order {n} is.",
+    "delivered_not_received": "You told us order {n} shows as delivered but has not reached you.",
+    "wrong_item": "You told us order {n} came with the wrong item.",
+    "damaged_item": "You told us order {n} arrived damaged.",
+    "cancel_order": "You asked us to cancel order {n}.",
+    "change_address": "You asked us to change the delivery address of order {n}.",
+}
+
+
+def understood(intent: str, order_number: str) -> str:
+    """How the desk read the request, said first, so a misreading shows at once."""
+    return _UNDERSTOOD.get(intent, "About order {n}:").format(n=order_number)
+
+
+def confirm(action: str, reply_by: datetime) -> str:
+    return (
+        f"Just to be sure before we do anything we can't undo: you would like us to {action}? "
+        f"Reply yes to go ahead, or tell us what you need instead (by {when(reply_by)})."
+    )
+
+
+def confirm_reminder(action: str, reply_by: datetime) -> str:
+    return (
+        f"A reminder: we are holding off until you confirm. Should we {action}? Reply yes, "
+        f"or tell us what you need instead, by {when(reply_by)}."
+    )
+
+
+def nothing_changed(order: Order) -> str:
+    return (
+        f"Understood: nothing has been changed on order {order.number}. What would you like "
+        "us to do instead?"
+    )

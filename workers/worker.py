@@ -42,7 +42,7 @@ def desk_activities(
     supervisors: SupervisorRegistry | None = None,
 ) -> list[Callable[..., Any]]:
     understanding = UnderstandingActivities(classifier)
-    lookup = LookupActivities(shop, shop)
+    lookup = LookupActivities(shop, shop, policy.recent_order_days)
     tracing = TracingActivities(shop)
     search = CarrierSearchActivities(shop)
     resolution = ResolutionActivities(shop, shop, shop)

@@ -20,7 +20,9 @@ def unclear(u: Understanding, cfg: PolicyConfig) -> str | None:
     """Why the reading is too unsure to act on (``other``, or under the confidence
     threshold), or None when a playbook may take it."""
     if u.intent == Intent.other or u.confidence < cfg.min_intent_confidence:
+        about = f" ({u.topic})" if u.topic and u.intent == Intent.other else ""
         return (
-            f"{u.intent.value} at confidence {u.confidence:.2f} (min {cfg.min_intent_confidence})"
+            f"{u.intent.value}{about} at confidence {u.confidence:.2f} "
+            f"(min {cfg.min_intent_confidence})"
         )
     return None

@@ -67,6 +67,9 @@ class Rule(StrEnum):
     refused_action = "desk: a refused action goes to a person"
     not_automated = "desk: intent not automated when the contact began"
     long_life = "desk: long-lived contacts"
+    fact_gate = "desk: the claim must fit the order's facts"
+    confirm = "desk: confirm before the irreversible"
+    out_of_scope = "desk: not a tier-1 request"
 
     @property
     def from_policy(self) -> bool:

@@ -352,6 +352,18 @@ class MemoryShop:
                 return None
             return self._order(max(theirs, key=lambda o: (o.placed_at, o.number)))
 
+    def recent_order_numbers(self, customer_id: str, since: datetime) -> list[str]:
+        with self._lock:
+            theirs = [
+                o
+                for o in self._orders.values()
+                if o.customer_id == customer_id and o.placed_at >= as_utc(since)
+            ]
+            return [
+                o.number
+                for o in sorted(theirs, key=lambda o: (o.placed_at, o.number), reverse=True)
+            ]
+
     def stock(self, skus: list[str]) -> dict[str, int]:
         with self._lock:
             return {sku: max(self._stock.get(sku, 0), 0) for sku in skus}

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.contact.context import Contact
-from workflows.contact.outcome import Closed, Escalate, Resolved
+from workflows.contact.outcome import Closed, Escalate, Reread, Resolved
 from workflows.contact.playbooks import PLAYBOOKS
 
 
@@ -36,12 +36,13 @@ class HarnessInput(BaseModel):
 
 
 class PlaybookResult(BaseModel):
-    outcome: Literal["resolved", "escalate", "closed"]
+    outcome: Literal["resolved", "escalate", "closed", "reread"]
     resolution: ResolutionKind | None = None
     reason: EscalationReason | None = None
     rule: str | None = None
     why: str = ""
     proposal: ProposedResolution | None = None
+    reread: RoutedMessage | None = None  # the correction to read the contact again from
     record: ContactRecord
 
 
@@ -65,7 +66,10 @@ class PlaybookHarness:
         first = c.rec.take_message()
         assert first is not None, "the harness starts from a record with its first message"
         c.adopt(first)
+        c.take_request(first)
         outcome = await PLAYBOOKS[first.understanding.intent].run(c)
+        if isinstance(outcome, Reread):
+            return PlaybookResult(outcome="reread", reread=outcome.message, record=c.rec)
         if isinstance(outcome, Resolved):
             return PlaybookResult(
                 outcome="resolved",

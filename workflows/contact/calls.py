@@ -61,6 +61,12 @@ async def reply(c: Contact, body: str) -> None:
     wrote about the order."""
     verified = [r.message for r in c.rec.routed if r.match.verified]
     last = verified[-1] if verified and c.rec.order is not None else c.rec.routed[-1].message
+    request = c.request
+    if request is not None and request.match.verified and c.rec.order and not c.request_named:
+        # The first answer to a request says how the desk read it: a misreading shows.
+        intent = request.understanding.intent.value
+        body = f"{say.understood(intent, c.rec.order.number)} {body}"
+        c.request_named = True
     c.rec.replies += 1
     message = Reply(
         channel=last.channel,

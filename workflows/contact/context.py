@@ -22,6 +22,15 @@ class Contact:
         self.id = contact_id
         self.cfg = cfg
         self.rec = record
+        # The message the current playbook answers (the contact's request, or the one it was
+        # re-read from), and whether a reply has named it yet. Not carried across
+        # continue-as-new: a continued run waits on a person, who decides.
+        self.request: RoutedMessage | None = None
+        self.request_named = False
+
+    def take_request(self, message: RoutedMessage) -> None:
+        self.request = message
+        self.request_named = False
 
     # ------------------------------------------------------------ facts
 

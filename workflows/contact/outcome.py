@@ -2,8 +2,9 @@
 
 Playbooks return one of these instead of raising: ``Resolved`` (the contact reaches a
 resolution; ``no_response`` and ``rejected`` close it, the others open the reopen window),
-``Escalate`` (a person decides, with the proposal when the rules could compute one) or
-``Closed`` (a person who owned the contact closed it; its state is already final).
+``Escalate`` (a person decides, with the proposal when the rules could compute one),
+``Closed`` (a person who owned the contact closed it; its state is already final) or
+``Reread`` (the customer corrected the reading: the contact is read again).
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from dataclasses import dataclass
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from desk.models import ContactState, EscalationReason, ProposedResolution, ResolutionKind
+    from desk.models import (
+        ContactState,
+        EscalationReason,
+        ProposedResolution,
+        ResolutionKind,
+        RoutedMessage,
+    )
     from desk.policy.rules import Rule
 
 
@@ -42,5 +49,12 @@ class Closed:
     by: str
 
 
-Outcome = Resolved | Escalate | Closed
+@dataclass(frozen=True)
+class Reread:
+    """The customer corrected the desk's reading: read the contact again from this message."""
+
+    message: RoutedMessage
+
+
+Outcome = Resolved | Escalate | Closed | Reread
 Final = Resolved | Closed

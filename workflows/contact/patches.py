@@ -51,6 +51,23 @@ class Patch(StrEnum):
     text. (The ``decide`` update always checks.) Removable once no contact begun before
     the change is still escalated or owned by a person."""
 
+    fact_gates = "fact-gates"
+    """A not-received, wrong-item or damaged-item claim is checked against the order's
+    facts (a delivered scan; a delivered shipment with those lines) before anything else,
+    and the fraud gate counts it only when it passes; before, the claim was recorded first
+    and a not-received claim on a parcel not scanned delivered was followed for ever.
+    Removable once no contact begun before the change is open."""
+
+    confirm_irreversible = "confirm-irreversible"
+    """Before a cancellation, an address change, a refund or a reship on an inferred order
+    or an unsure reading, one question naming the order and the action. Removable once no
+    contact begun before the change is waiting for a carrier or a customer."""
+
+    reread_corrections = "reread-corrections"
+    """After a resolution that moved nothing, a correction with a different reading reads
+    the contact again instead of escalating ``customer_disputes``. Removable once no
+    contact begun before the change is in its reopen window."""
+
 
 def patched(patch: Patch) -> bool:
     """``workflow.patched`` for one of the ids above."""

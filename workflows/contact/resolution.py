@@ -8,6 +8,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from desk import reply_text as say
     from desk.models import EscalationReason
+    from desk.policy.confirmation import describe
     from desk.policy.reship_or_refund import (
         Loss,
         Plan,
@@ -18,8 +19,9 @@ with workflow.unsafe.imports_passed_through():
     from desk.policy.rules import Rule
 
 from workflows.contact import calls
+from workflows.contact.confirmation import confirmed
 from workflows.contact.context import Contact
-from workflows.contact.outcome import Escalate, Resolved
+from workflows.contact.outcome import Escalate, Outcome, Resolved
 
 
 async def plan(c: Contact, loss: Loss, skus: list[str] | None = None) -> Plan:
@@ -49,7 +51,7 @@ async def reship_or_refund(
     why: str,
     skus: list[str] | None = None,
     return_label: bool = False,
-) -> Resolved | Escalate:
+) -> Outcome:
     planned = await plan(c, loss, skus)
     proposal = planned.proposal
     if return_label:
@@ -63,6 +65,8 @@ async def reship_or_refund(
             proposal,
         )
     c.note("decision", f"{proposal.kind.value}: {proposal.rule} ({facts})", rule)
+    if (instead := await confirmed(c, describe(proposal, c.order))) is not None:
+        return instead
     replacement = await calls.execute(c, proposal)
     await calls.reply(c, say.resolution_done(proposal, replacement, c.rec.return_label))
     return Resolved(proposal.kind, rule, f"{why}; {proposal.rule}")

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.contact import calls, escalation, identity, reopen
 from workflows.contact.context import Contact
-from workflows.contact.outcome import Escalate, Final, Outcome, Resolved
+from workflows.contact.outcome import Closed, Escalate, Final, Outcome, Reread, Resolved
 from workflows.contact.patches import Patch, patched
 from workflows.contact.playbooks import PLAYBOOKS
 
@@ -100,8 +100,10 @@ class ContactWorkflow:
         else:
             final = await self._from_first_message()
         reopened = isinstance(final, Resolved) and final.opens_reopen_window
-        if reopened and (dispute := await reopen.window(c)):
-            await self._conclude(dispute)  # a person decides; no second reopen window
+        if reopened and (after := await reopen.window(c)):
+            # A correction is read again; a dispute goes to a person. No second window.
+            read = await self._read(after.message) if isinstance(after, Reread) else after
+            await self._conclude(read)
         await calls.helpdesk_close(c)
         resolution = c.rec.resolution.value if c.rec.resolution else "no resolution"
         c.note("closed", f"contact finished: {c.rec.state.value}, {resolution}")
@@ -120,7 +122,7 @@ class ContactWorkflow:
             message = verified
         await calls.helpdesk_open(c)
         try:
-            return await self._conclude(await self._playbook(message))
+            return await self._conclude(await self._read(message))
         except ActivityError as err:
             # A shop or carrier that refuses an action for good (the parcel shipped between
             # our check and the cancellation, an order that vanished) must not fail the
@@ -135,12 +137,35 @@ class ContactWorkflow:
                 )
             )
 
+    async def _read(self, message: RoutedMessage) -> Resolved | Escalate | Closed:
+        """The playbook for the request, and again for each correction the customer makes
+        (up to ``max_rereads``, then a person reads it)."""
+        c = self.c
+        outcome = await self._playbook(message)
+        corrections = 0
+        while isinstance(outcome, Reread):
+            corrections += 1
+            if corrections > c.cfg.max_rereads:
+                return Escalate(
+                    EscalationReason.unclear_request,
+                    Rule.confirm,
+                    f"still unsure what was asked after {c.cfg.max_rereads} corrections",
+                )
+            c.note(
+                "reread", "reading the contact again from the customer's correction", Rule.confirm
+            )
+            outcome = await self._playbook(outcome.message)
+        return outcome
+
     async def _playbook(self, message: RoutedMessage) -> Outcome:
         c, u = self.c, message.understanding
+        c.take_request(message)
         c.set_state(ContactState.investigating)
         if handover := identity.hand_over_if_asked(message):
             return handover
         if why := unclear(u, c.cfg):
+            if u.topic:  # not a tier-1 request (account, billing, a product question...)
+                return Escalate(EscalationReason.unclear_request, Rule.out_of_scope, why)
             return Escalate(EscalationReason.unclear_request, Rule.intents, why)
         if c.rec.order is None:
             return Escalate(
@@ -166,7 +191,7 @@ class ContactWorkflow:
             return self._finish(await escalation.await_decision(c))
         return await escalation.human_owned(c)
 
-    async def _conclude(self, outcome: Outcome) -> Final:
+    async def _conclude(self, outcome: Resolved | Escalate | Closed) -> Final:
         """An escalation goes to a person first; a resolution is recorded."""
         if isinstance(outcome, Escalate):
             outcome = await escalation.escalate(self.c, outcome)

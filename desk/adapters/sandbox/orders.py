@@ -81,6 +81,16 @@ class SandboxOrderSystem(SandboxDatabase):
             ).first()
             return self._order(session, row) if row is not None else None
 
+    def recent_order_numbers(self, customer_id: str, since: datetime) -> list[str]:
+        with self.unit_of_work() as session:
+            return list(
+                session.scalars(
+                    select(OrderRow.number)
+                    .where(OrderRow.customer_id == customer_id, OrderRow.placed_at >= as_utc(since))
+                    .order_by(OrderRow.placed_at.desc(), OrderRow.number.desc())
+                )
+            )
+
     def stock(self, skus: list[str]) -> dict[str, int]:
         with self.unit_of_work() as session:
             rows = session.execute(

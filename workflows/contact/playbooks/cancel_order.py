@@ -8,10 +8,12 @@ with workflow.unsafe.imports_passed_through():
     from desk import reply_text as say
     from desk.models import EscalationReason, ResolutionKind
     from desk.policy.cancellation import plan_cancellation
+    from desk.policy.confirmation import describe
     from desk.policy.rules import Rule
     from desk.policy.shipped import shipped_skus
 
 from workflows.contact import calls
+from workflows.contact.confirmation import confirmed
 from workflows.contact.context import Contact
 from workflows.contact.outcome import Escalate, Outcome, Resolved
 
@@ -31,6 +33,8 @@ async def cancel_order(c: Contact) -> Outcome:
             "b2b cancellations go to a person",
             proposal,
         )
+    if (instead := await confirmed(c, describe(proposal, order))) is not None:
+        return instead
     await calls.execute(c, proposal)
     await calls.reply(c, say.cancelled(order, proposal.refund_amount, cancellation.partial))
     return Resolved(ResolutionKind.cancelled, cancellation.rule, proposal.rule)

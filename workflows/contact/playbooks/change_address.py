@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from desk.policy.shipped import shipped_skus
 
 from workflows.contact import calls, waiting
+from workflows.contact.confirmation import confirmed
 from workflows.contact.context import Contact
 from workflows.contact.identity import hand_over_if_asked
 from workflows.contact.outcome import Outcome, Resolved
@@ -56,6 +57,9 @@ async def change_address(c: Contact) -> Outcome:
     assert address is not None
     address = complete_address(address, order)
     c.set_state(ContactState.investigating)
+    action = f"ship order {order.number} to {say.plain(address.one_line(), 300)}"
+    if (instead := await confirmed(c, action)) is not None:
+        return instead
     try:
         await calls.update_address(c, address)
     except ActivityError as err:

@@ -15,11 +15,18 @@ from workflows.contact import calls, waiting
 from workflows.contact.context import Contact
 from workflows.contact.identity import hand_over_if_asked
 from workflows.contact.outcome import Outcome, Resolved
+from workflows.contact.patches import Patch, patched
+from workflows.contact.playbooks.items import items_not_delivered
 from workflows.contact.resolution import reship_or_refund
 
 
 async def damaged_item(c: Contact) -> Outcome:
     order = c.order
+    if patched(Patch.fact_gates):
+        # The claim must fit the facts: a delivered shipment carrying those lines.
+        skus = lines_named(order, (r.message.text for r in c.rec.verified()))
+        if (status := await items_not_delivered(c, skus)) is not None:
+            return status
     await calls.record_claim(c, ClaimKind.damaged_item)
     if not has_photo(r.understanding for r in c.rec.verified()):
         msg = await waiting.ask_then_remind(

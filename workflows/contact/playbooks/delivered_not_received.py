@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
         ResolutionKind,
     )
     from desk.policy import delivered_not_received as dnr
+    from desk.policy.fact_gate import not_received_gate
     from desk.policy.reship_or_refund import Loss
     from desk.policy.rules import Rule
 
@@ -26,21 +27,31 @@ from workflows.contact.fraud_gate import held_by_fraud_gate
 from workflows.contact.identity import hand_over_if_asked
 from workflows.contact.outcome import Escalate, Outcome, Resolved
 from workflows.contact.patches import Patch, patched
-from workflows.contact.playbooks.where_is_my_order import follow_parcel
+from workflows.contact.playbooks.where_is_my_order import answer_status, follow_parcel
 from workflows.contact.resolution import plan, reship_or_refund
 
 
 async def delivered_not_received(c: Contact) -> Outcome:
-    if held := await held_by_fraud_gate(c, ClaimKind.delivered_not_received, Rule.dnr_1):
-        return held
-    reading = await calls.read_carrier(c)
-    if reading.status != "delivered":
-        c.note(
-            "evidence",
-            f"tracking does not show delivered ({reading.status}); following the parcel",
-            Rule.not_delivered_claim,
-        )
-        return await follow_parcel(c, reading)
+    if patched(Patch.fact_gates):
+        # The claim must fit the facts before anything counts it: a delivered scan.
+        reading = await calls.read_carrier(c)
+        gate = not_received_gate(reading)
+        c.note("fact_gate", f"not received: {gate.why}", Rule.fact_gate)
+        if not gate.passes:
+            return await answer_status(c, reading)  # a status question after all
+        if held := await held_by_fraud_gate(c, ClaimKind.delivered_not_received, Rule.dnr_1):
+            return held
+    else:
+        if held := await held_by_fraud_gate(c, ClaimKind.delivered_not_received, Rule.dnr_1):
+            return held
+        reading = await calls.read_carrier(c)
+        if reading.status != "delivered":
+            c.note(
+                "evidence",
+                f"tracking does not show delivered ({reading.status}); following the parcel",
+                Rule.not_delivered_claim,
+            )
+            return await follow_parcel(c, reading)
     if reading.proof == "misdelivered":
         return await misdelivered(c, reading)
     if reading.proof == "strong":

@@ -22,8 +22,13 @@ from workflows.contact.resolution import reship_or_refund
 
 
 async def where_is_my_order(c: Contact) -> Outcome:
+    return await answer_status(c, await calls.read_carrier(c))
+
+
+async def answer_status(c: Contact, reading: CarrierReading) -> Outcome:
+    """The status question, given the carrier's record: also the answer to a claim the
+    order's facts do not support yet (the fact gate)."""
     order = c.order
-    reading = await calls.read_carrier(c)
     if reading.status == "not_shipped":
         age = c.now() - order.placed_at  # as the customer asked, before the reply goes out
         too_long = wismo.unshipped_too_long(order, c.now(), c.cfg)

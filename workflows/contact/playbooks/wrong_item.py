@@ -14,11 +14,18 @@ with workflow.unsafe.imports_passed_through():
 from workflows.contact.context import Contact
 from workflows.contact.fraud_gate import held_by_fraud_gate
 from workflows.contact.outcome import Outcome
+from workflows.contact.patches import Patch, patched
+from workflows.contact.playbooks.items import items_not_delivered
 from workflows.contact.resolution import reship_or_refund
 
 
 async def wrong_item(c: Contact) -> Outcome:
     order, tier = c.order, c.customer.tier
+    if patched(Patch.fact_gates):
+        # The claim must fit the facts: a delivered shipment carrying those lines.
+        skus = lines_named(order, (r.message.text for r in c.rec.verified()))
+        if (status := await items_not_delivered(c, skus)) is not None:
+            return status
     if held := await held_by_fraud_gate(c, ClaimKind.wrong_item, Rule.wrong_item_1):
         return held
     skus = lines_named(order, (r.message.text for r in c.rec.verified()))
