@@ -63,3 +63,9 @@ def normalise_tracking(tracking: str) -> str:
 
 def normalise_order_number(number: str) -> str:
     return number.strip().lstrip("#").strip()
+
+
+def claim_contact(key: str) -> str | None:
+    """The contact a claim's idempotency key (``<contact id>:claim``) belongs to."""
+    contact, sep, kind = key.rpartition(":")
+    return contact if sep and kind == "claim" and contact else None

@@ -60,7 +60,9 @@ class OrderSystem(Protocol):
         """Units in stock per SKU (missing SKU: 0)."""
 
     def record_claim(self, customer_id: str, kind: ClaimKind, at: datetime, key: str) -> Claim:
-        """Remember a claim for the fraud gate; idempotent on ``key``."""
+        """Remember a claim for the fraud gate; idempotent on ``key``. The key is
+        ``<contact id>:claim``: the claim remembers its contact, which the fraud gate never
+        counts against itself."""
 
     def cancel_lines(self, order_number: str, skus: list[str], key: str) -> Order:
         """Cancel unshipped lines (all: the order) and void open labels; idempotent."""

@@ -31,6 +31,7 @@ from desk.adapters.sandbox.carriers import case_number_for
 from desk.identities import (
     IDENTITY_KINDS,
     IdentityKind,
+    claim_contact,
     identity_lookups,
     normalise_identity,
     normalise_order_number,
@@ -375,7 +376,7 @@ class MemoryShop:
             record = self._customers.get(customer_id)
             if record is None:
                 raise NotFound(f"no customer {customer_id}")
-            claim = Claim(kind=kind, at=as_utc(at))
+            claim = Claim(kind=kind, at=as_utc(at), contact_id=claim_contact(key))
             record.claims.append((claim, self._next()))
             self._claim_keys[key] = claim
             return claim.model_copy()

@@ -42,9 +42,7 @@ async def test_not_received_in_transit_follows_the_parcel_without_a_claim(desk: 
 
 async def test_a_wrong_item_needs_a_delivered_shipment_with_the_item(desk: Desk) -> None:
     t0 = await desk.t0()
-    desk.add(
-        TEE, t0=t0, status=OrderStatus.unfulfilled, placed_hours=-20, stock={"TEE-BLK-M": 4}
-    )
+    desk.add(TEE, t0=t0, status=OrderStatus.unfulfilled, placed_hours=-20, stock={"TEE-BLK-M": 4})
     result = await desk.play(desk.routed("wrong tee in the box", Intent.wrong_item))
     assert result.resolution == ResolutionKind.info_only
     assert desk.called("record_claim") == [] and desk.shop.replacement_count() == 0

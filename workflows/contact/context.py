@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from desk.models import ContactState, Customer, Order, RoutedMessage, TimelineEntry
     from desk.policy.carrier_record import primary_shipment
     from desk.policy.rules import Rule
+    from desk.routing import intake_workflow_id
 
 from workflows.contact import visibility
 
@@ -51,7 +52,8 @@ class Contact:
 
     def receive(self, routed: RoutedMessage) -> None:
         """Record a message; a retried route or webhook (same message id) is dropped."""
-        if any(r.message.message_id == routed.message.message_id for r in self.rec.routed):
+        key = intake_workflow_id(routed.message)  # channel, scope and the provider's id
+        if any(intake_workflow_id(r.message) == key for r in self.rec.routed):
             return
         self.rec.routed.append(routed)
         u = routed.understanding

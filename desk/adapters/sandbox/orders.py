@@ -26,7 +26,7 @@ from desk.adapters.sandbox.tables import (
     ShipmentRow,
     as_utc,
 )
-from desk.identities import identity_lookups, normalise_order_number
+from desk.identities import claim_contact, identity_lookups, normalise_order_number
 from desk.models import (
     Address,
     Claim,
@@ -107,7 +107,13 @@ class SandboxOrderSystem(SandboxDatabase):
         def create(session: Session) -> Claim:
             if session.get(CustomerRow, customer_id) is None:
                 raise NotFound(f"no customer {customer_id}")
-            row = ClaimRow(customer_id=customer_id, kind=kind.value, at=as_utc(at), key=key)
+            row = ClaimRow(
+                customer_id=customer_id,
+                kind=kind.value,
+                at=as_utc(at),
+                key=key,
+                contact_id=claim_contact(key),
+            )
             session.add(row)
             session.flush()
             return _claim(row)
