@@ -19,7 +19,7 @@ from .address import extract_address
 from .answers import answer
 from .clean import is_reply_subject, normalise, strip_quoted, strip_reply_prefix
 from .extract import Features, extract
-from .model import MODEL_VERSION, combine, gate, predict
+from .model import MODEL_VERSION, UNSURE_CONFIDENCE, combine, gate, predict
 from .rules import decide, score_intents
 from .topics import topic
 
@@ -29,6 +29,8 @@ CLASSIFIER_VERSION = "rules-1"
 
 # An intent this likely is a problem being raised, so a "thanks" alongside it does not close.
 _PROBLEM_SCORE = 0.6
+# A yes/no answer this short is only an answer (the workflow reads the flags).
+_BARE_ANSWER_WORDS = 5
 # Cue matching costs time linear in length, per cue. A customer states the problem at the
 # start of a long e-mail and the ask at its end, so the middle of an essay is skipped to
 # keep within the per-message budget; identifiers are still read from all of it.
@@ -82,6 +84,9 @@ def classify(
         intent, confidence = rules.intent, rules.confidence
     elif not (rules.new_address is not None and intent == rules.intent):
         intent, confidence = gate(t, intent, confidence, scores, model[0] == intent)
+    if (rules.affirmative or rules.negative) and len(t.split()) <= _BARE_ANSWER_WORDS:
+        # "no, not that one" answers the desk's question; it is no new request.
+        intent, confidence = Intent.other, min(confidence, UNSURE_CONFIDENCE)
     return rules.model_copy(
         update={
             "intent": intent,

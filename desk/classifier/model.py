@@ -210,21 +210,23 @@ def gate(
     1. Out of scope: a message plainly about an account, membership, payment method,
        charge, refund already given, promotion, product or shipping policy
        (`topics.out_of_scope`) is `other` unless the rules hear an action at
-       `ACTION_CUE_AT` or more, or the model reads the same action ("cancel my Prime
-       membership" is not a cancellation; "it didn't arrive, refund the delivery charge"
-       is still a late parcel).
+       `ACTION_CUE_AT` or more, or (for a charge, a delivery fee, a product) the model
+       reads the same action ("cancel my Prime membership" is not a cancellation; "it
+       didn't arrive, refund the delivery charge" is still a late parcel).
     2. A look-alike: the rules mask the phrase as not this intent and hear no cue for it.
     3. The model alone: an action the rules hear nothing of is kept only when the model is
        at least `MODEL_ALONE_AT` sure; otherwise its confidence is capped under the acting
        threshold, so the desk asks or hands over instead of acting on a guess.
     """
     from .rules import masked
-    from .topics import out_of_scope
+    from .topics import DECISIVE, out_of_scope
 
     if intent == Intent.other:
         return intent, confidence
     evidence = scores.get(intent, 0.0)
-    if evidence < ACTION_CUE_AT and not model_agrees and out_of_scope(t) is not None:
+    family = out_of_scope(t) if evidence < ACTION_CUE_AT else None
+    decisive = family in DECISIVE or not model_agrees or evidence <= 0.0
+    if family is not None and decisive:
         return Intent.other, OUT_OF_SCOPE_CONFIDENCE
     if evidence <= 0.0 and masked(intent, t):
         # The rules know this phrase as a look-alike ("address these issues").

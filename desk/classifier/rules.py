@@ -125,7 +125,8 @@ _WISMO = intent_rules(
         cue(r"\bdid (?:it|they|you|my [\w-]+|the [\w-]+) (?:ship|send|go out|leave)\b", 0.8),
         cue(
             r"\b(?:know|tell me|find out|check|see) (?:if|whether) (?:my|the|our|this) "
-            r"(?:[\w-]+ )?(?:has|have|was|is) (?:been )?(?:shipped|dispatched|sent|sent out|left)\b",
+            r"(?:[\w-]+ )?(?:has|have|was|is) (?:been )?"
+            r"(?:shipped|dispatched|sent|sent out|left)\b",
             0.85,
         ),
         cue(
@@ -188,13 +189,14 @@ _WISMO = intent_rules(
         ),
         cue(r"\bno (?:updates?|movement|scans?|tracking)\b", 0.65),
         # No word of a delivery: the parcel is still out there (with one, see _ABSENCE).
-        cue(r"\bstill no sign of (?:it|them|the|my|our)\b", 0.75),
+        cue(r"\bstill no sign of (?:it|them|the|my|our)\b(?! (?:refund|money|credit)\b)", 0.75),
         cue(
             r"\btracking (?:hasn't|has not|isn't|is not|not|still|doesn't|does not|hasn't been)\b",
             0.7,
         ),
         cue(
-            r"\bis (?:it|my [\w-]+|the [\w-]+) (?:still )?"
+            r"\bis (?:it|my (?!refund|money|credit)[\w-]+|the (?!refund|money|credit)[\w-]+) "
+            r"(?:still )?"
             r"(?:coming|on (?:its|the) way|lost|shipped)\b",
             0.8,
         ),
@@ -447,8 +449,9 @@ _DAMAGED = intent_rules(
         # A website, link or code that "doesn't work" is not a defective item.
         r"\b(?:link|website|web site|site|page|app|checkout|promo|coupon|discount|voucher|code|"
         r"tracking(?: link| page| number)?|payment|card|login|password|account|button|form|email)"
-        r"(?:'s)?\b(?: [\w-]+){0,2}? (?:is |was |seems |looks |keeps )?(?:broken|not working|doesn't work|"
-        r"does not work|won't work|isn't working|didn't work|don't work|is down|failing|failed)",
+        r"(?:'s)?\b(?: [\w-]+){0,2}? (?:is |was |seems |looks |keeps )?"
+        r"(?:broken|not working|doesn't work|does not work|won't work|isn't working|"
+        r"didn't work|don't work|is down|failing|failed)",
         r"\b(?:box|packaging|package|outer box|carton|envelope)\b[^.!?]{0,40}\b(?:but|though|"
         r"however)\b[^.!?]{0,40}\b(?:fine|ok|okay|intact|undamaged|perfect|good|unharmed)\b",
         r"\b(?:i'm|i am) broke\b",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["TOPICS", "out_of_scope", "topic"]
+__all__ = ["DECISIVE", "TOPICS", "out_of_scope", "topic"]
 
 TOPICS = (
     "account",
@@ -46,8 +46,10 @@ _FAMILIES: dict[str, tuple[str, str]] = {
         r"(?:got|gotten|get|received|receive|seen|see)(?: back)? (?:my |the |a |any |your )?"
         r"(?:refund|money back|money|credit)\b"
         r"|\bno sign of (?:my |the )?(?:refund|money)\b"
+        r"|\brefund (?:is )?(?:on (?:its|the) way|coming|going through)\b"
         r"|\brefund(?:ed)? (?:on|was on) [\w ]{0,12}\d",
-        r"\brefund(?:ed|s|ing)?\b|\bmoney back\b|\bclaim\b|\b(?:getting|get) [£$€]?\d+(?:\.\d\d)? back\b",
+        r"\brefund(?:ed|s|ing)?\b|\bmoney back\b|\bclaim\b"
+        r"|\b(?:getting|get) [£$€]?\d+(?:\.\d\d)? back\b",
     ),
     "membership": (
         rf"\b(?:cancel+(?:l?ing|l?ed)?|end|stop|terminate|renew(?:ed|al)?|auto-?renew\w*|"
@@ -55,7 +57,9 @@ _FAMILIES: dict[str, tuple[str, str]] = {
         rf"(?:to |from |for )?(?:my |the |your |this |a |an |our )?(?:amazon )?{_SUBSCRIPTION}\b"
         r"|\b(?:prime|membership|subscription) (?:fee|renewal|charge|payment|trial|member)\w*\b"
         r"|\bcharged for (?:amazon )?(?:prime|(?:my |a |the )?(?:membership|subscription))\b"
-        r"|\b(?:not|no longer) a (?:prime )?member\b",
+        r"|\b(?:not|no longer) a (?:prime )?member\b"
+        r"|\b(?:prime|membership|subscription)\b[^.!?]{0,40}\b(?:renew\w*|charged|cancel\w*|"
+        r"fee|trial)\b",
         r"\b(?:prime member|membership|subscription|subscribed|free trial|member level|"
         r"gold member|silver member|bronze member|premium member|renewal)\b",
     ),
@@ -111,6 +115,7 @@ _FAMILIES: dict[str, tuple[str, str]] = {
         r"|\b(?:free|next[- ]day|same[- ]day|express|standard|international) (?:delivery|shipping)"
         r" (?:option|eligib\w*|threshold|on|for|if|when)\b|\beligible for free (?:delivery|"
         r"shipping)\b|\bdelivery slots?\b|\bprocessing time\b"
+        r"|\bqualif\w* for free (?:delivery|shipping)\b|\b(?:delivery|shipping) (?:is )?not free\b"
         r"|\b(?:what time|when) do (?:you|they)(?: guys)? (?:stop |start )?deliver\w*\b"
         r"|\bhow (?:much|long) (?:is|does|do|will) (?:the )?(?:shipping|delivery|postage)\b"
         r"|\b(?:pay|paid) (?:\w+ )?(?:for|to change) (?:my |the )?(?:delivery|shipping)\b"
@@ -136,15 +141,19 @@ _ANY_STRONG = re.compile("|".join(f"(?:{s})" for s, _ in _FAMILIES.values()))
 # Checked in this order: the more specific family first ("charged for Prime" is membership,
 # "refund not received" is refund status, not billing).
 _ORDER = (
-    "membership",
     "refund_status",
+    "promotion",
+    "membership",
     "account",
     "payment_method",
-    "promotion",
     "billing",
     "shipping_policy",
     "product_question",
 )
+# Families whose strong cue outweighs the model's agreeing on an action: a refund, a login
+# or a membership is never a parcel. (A charge, a delivery fee or a product can come with
+# a parcel problem: "it didn't arrive, refund the delivery charge".)
+DECISIVE = frozenset({"refund_status", "promotion", "membership", "account", "payment_method"})
 
 
 def out_of_scope(t: str) -> str | None:

@@ -11,9 +11,9 @@ The split is by conversation (a hash of its id), so no conversation has messages
 sides. The file is third-party text and is not part of this repository: it is read from
 the first of these that exists:
 
-    $DESK_REAL_SET                                   (a file or a folder holding messages.jsonl)
-    ../shared/classifier_real/messages.jsonl         (beside the repository, like ../shared/scenarios)
-    devtools/classifier_training/real/messages.jsonl (a local copy; ignored by git)
+    $DESK_REAL_SET                                     a file, or a folder holding it
+    ../shared/classifier_real/messages.jsonl           beside the repository
+    devtools/classifier_training/real/messages.jsonl   a local copy, ignored by git
 
 Without it, evaluation reports the synthetic corpus only and training uses the corpus only.
 """
