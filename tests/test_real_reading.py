@@ -118,7 +118,8 @@ def test_payment_charge_refund_and_sign_up_questions_are_not_wrong_items(text: s
 
 
 def test_the_demo_refnud_message_is_a_lost_parcel() -> None:
-    u = classify("USPS says the parcel for order #80019 can't be located. I'd like a refnud please.")
+    demo = "USPS says the parcel for order #80019 can't be located. I'd like a refnud please."
+    u = classify(demo)
     assert u.intent == Intent.where_is_my_order
     assert u.confidence >= ACT
     assert u.preference == "refund"
