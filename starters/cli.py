@@ -60,9 +60,17 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("component", choices=["classifier"])
     evaluate.add_argument(
         "--which",
-        choices=["desk", "model", "rules"],
+        choices=["desk", "model", "rules", "llm"],
         default="desk",
-        help="desk: the classifier the desk uses (model and rules together)",
+        help="desk: the classifier the desk uses (model and rules together); "
+        "llm: the optional LLM reader (DESK_CLASSIFIER=llm)",
+    )
+    evaluate.add_argument(
+        "--set",
+        dest="which_set",
+        choices=["synthetic", "real", "both"],
+        default="both",
+        help="the synthetic corpus's held-out templates, the real set's held-out part, or both",
     )
     sub.add_parser("escalations", help="list escalated contacts (the supervisor queue)")
     show = sub.add_parser("show", help="print a contact's snapshot as JSON")
@@ -123,7 +131,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "eval":
         from devtools.classifier_training.evaluation import report_text
 
-        print(report_text(args.which))
+        print(report_text(args.which, args.which_set))
         return 0
     settings = Settings.from_env()
     if args.command == "classify":

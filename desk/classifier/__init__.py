@@ -16,10 +16,12 @@ import re
 from desk.models import Attachment, Intent, Understanding
 
 from .address import extract_address
+from .answers import answer
 from .clean import is_reply_subject, normalise, strip_quoted, strip_reply_prefix
 from .extract import Features, extract
-from .model import MODEL_VERSION, combine, predict
+from .model import MODEL_VERSION, UNSURE_CONFIDENCE, combine, gate, predict
 from .rules import decide, score_intents
+from .topics import topic
 
 __all__ = ["CLASSIFIER_VERSION", "Features", "classify"]
 
@@ -27,6 +29,8 @@ CLASSIFIER_VERSION = "rules-1"
 
 # An intent this likely is a problem being raised, so a "thanks" alongside it does not close.
 _PROBLEM_SCORE = 0.6
+# A yes/no answer this short is only an answer (the workflow reads the flags).
+_BARE_ANSWER_WORDS = 5
 # Cue matching costs time linear in length, per cue. A customer states the problem at the
 # start of a long e-mail and the ask at its end, so the middle of an essay is skipped to
 # keep within the per-message budget; identifiers are still read from all of it.
@@ -67,9 +71,10 @@ def classify(
     the rules together (``predict_combined``, measured in docs/classifier.md); order and
     tracking numbers, addresses, preference and tone from the rules, which are exact where
     a model guesses."""
-    rules = classify_by_rules(text, subject, attachments)
+    rules, t, scores = _read_by_rules(text, subject, attachments)
     # The rules have already read the message; the combination reuses that reading.
-    intent, confidence, _ = combine(predict(text, subject), rules.intent, rules.confidence)
+    model = predict(text, subject)
+    intent, confidence, _ = combine(model, rules.intent, rules.confidence)
     if (
         rules.new_address is not None
         and rules.intent == Intent.change_address
@@ -77,10 +82,16 @@ def classify(
     ):
         # "ship it to <a full address>": the address itself is the evidence.
         intent, confidence = rules.intent, rules.confidence
+    elif not (rules.new_address is not None and intent == rules.intent):
+        intent, confidence = gate(t, intent, confidence, scores, model[0] == intent)
+    if (rules.affirmative or rules.negative) and len(t.split()) <= _BARE_ANSWER_WORDS:
+        # "no, not that one" answers the desk's question; it is no new request.
+        intent, confidence = Intent.other, min(confidence, UNSURE_CONFIDENCE)
     return rules.model_copy(
         update={
             "intent": intent,
             "confidence": round(confidence, 4),
+            "topic": topic(t) if intent == Intent.other else None,
             "classifier_version": f"{MODEL_VERSION}+{CLASSIFIER_VERSION}",
         }
     )
@@ -92,6 +103,16 @@ def classify_by_rules(
     attachments: list[Attachment] | None = None,
 ) -> Understanding:
     """The rule-based reading alone (``rules-1``): the fallback and the source of flags."""
+    u, t, _ = _read_by_rules(text, subject, attachments)
+    return u.model_copy(update={"topic": topic(t) if u.intent == Intent.other else None})
+
+
+def _read_by_rules(
+    text: str,
+    subject: str | None = None,
+    attachments: list[Attachment] | None = None,
+) -> tuple[Understanding, str, dict[Intent, float]]:
+    """The rules' reading, with the normalised text and the intent scores it came from."""
     body = strip_quoted(text or "")
     subj = (subject or "").strip()
     bare_subject = strip_reply_prefix(subj)
@@ -120,20 +141,27 @@ def classify_by_rules(
         or f.sensitive
         or f.asks_something
     )
-    return Understanding(
-        intent=intent,
-        confidence=confidence,
-        order_numbers=f.order_numbers,
-        tracking_numbers=f.tracking_numbers,
-        preference=f.preference,
-        wants_human=f.wants_human,
-        sensitive=f.sensitive,
-        found_it=f.found_it,
-        still_missing=f.still_missing,
-        thanks=f.thanks_phrase and not raises_problem,
-        dispute=f.dispute,
-        angry=_is_angry(body),
-        has_image=f.has_image,
-        new_address=new_address,
-        classifier_version=CLASSIFIER_VERSION,
+    yes_no = answer(t)
+    return (
+        Understanding(
+            intent=intent,
+            confidence=confidence,
+            order_numbers=f.order_numbers,
+            tracking_numbers=f.tracking_numbers,
+            preference=f.preference,
+            wants_human=f.wants_human,
+            sensitive=f.sensitive,
+            found_it=f.found_it,
+            still_missing=f.still_missing,
+            thanks=f.thanks_phrase and not raises_problem,
+            dispute=f.dispute,
+            angry=_is_angry(body),
+            has_image=f.has_image,
+            new_address=new_address,
+            affirmative=yes_no == "yes",
+            negative=yes_no == "no",
+            classifier_version=CLASSIFIER_VERSION,
+        ),
+        t,
+        scores,
     )

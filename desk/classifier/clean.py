@@ -62,6 +62,8 @@ _TYPOS: dict[str, str] = {
     "rcvd": "received",
     "delivred": "delivered",
     "deliverd": "delivered",
+    "dlvd": "delivered",
+    "dlvrd": "delivered",
     "delieverd": "delivered",
     "delievered": "delivered",
     "deliverred": "delivered",
@@ -213,9 +215,13 @@ _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 _SPACE = re.compile(r"\s+")
 
 
+# Social handles ("@AmazonHelp", "@115821") address the message; they say nothing of it.
+_HANDLE = re.compile(r"(?<![\w.])@\w+")
+
+
 def normalise(text: str) -> str:
     """Lowercased, typo-repaired, single-spaced text that the cue patterns are written for."""
-    t = text.translate(_QUOTES).lower()
+    t = _HANDLE.sub(" ", text.translate(_QUOTES)).lower()
     # A paragraph break ends a thought even when the customer typed no full stop.
     t = _PARAGRAPH.sub(" . ", t)
     t = _SPACE.sub(" ", t).strip()

@@ -35,6 +35,7 @@ __all__ = [
     "Prediction",
     "RULE_OVERRIDE_AT",
     "predict",
+    "gate",
     "predict_combined",
     "preprocess",
 ]
@@ -173,14 +174,66 @@ def predict(text: str, subject: str | None = None) -> Prediction:
 # The rules veto the model only on a cue this strong (their own "subsumes" level).
 RULE_OVERRIDE_AT = 0.85
 _DISAGREEMENT = 0.9  # confidence kept when model and rules hear different intents
+UNSURE_CONFIDENCE = 0.55  # under the 0.6 acting threshold: the desk asks or hands over
 
 
 def predict_combined(text: str, subject: str | None = None) -> Prediction:
-    """The model and the rules together (the desk's classifier): see `combine`."""
+    """The model and the rules together (the desk's classifier): see `combine` and `gate`."""
     from .rules import decide, score_intents
 
     t = preprocess(text, subject)
-    return combine(predict(text, subject), *decide(t, score_intents(t)))
+    scores = score_intents(t)
+    model = predict(text, subject)
+    intent, confidence, probs = combine(model, *decide(t, scores))
+    intent, confidence = gate(t, intent, confidence, scores, model[0] == intent)
+    return intent, confidence, probs
+
+
+# What is plainly out of scope ("cancel my membership", "I reset my password") goes to a
+# person with this confidence that it is `other`, unless an action cue is this strong.
+OUT_OF_SCOPE_CONFIDENCE = 0.8
+ACTION_CUE_AT = 0.9
+# The model alone, with no rule cue for its intent, is trusted to act only this sure (its
+# own probability, after the real-language training): below, the desk asks or hands over.
+MODEL_ALONE_AT = 0.9
+
+
+def gate(
+    t: str,
+    intent: Intent,
+    confidence: float,
+    scores: dict[Intent, float],
+    model_agrees: bool = False,
+) -> tuple[Intent, float]:
+    """Second thoughts on a combined reading, from what real customers write.
+
+    1. Out of scope: a message plainly about an account, membership, payment method,
+       charge, refund already given, promotion, product or shipping policy
+       (`topics.out_of_scope`) is `other` unless the rules hear an action at
+       `ACTION_CUE_AT` or more, or (for a charge, a delivery fee, a product) the model
+       reads the same action ("cancel my Prime membership" is not a cancellation; "it
+       didn't arrive, refund the delivery charge" is still a late parcel).
+    2. A look-alike: the rules mask the phrase as not this intent and hear no cue for it.
+    3. The model alone: an action the rules hear nothing of is kept only when the model is
+       at least `MODEL_ALONE_AT` sure; otherwise its confidence is capped under the acting
+       threshold, so the desk asks or hands over instead of acting on a guess.
+    """
+    from .rules import masked
+    from .topics import DECISIVE, out_of_scope
+
+    if intent == Intent.other:
+        return intent, confidence
+    evidence = scores.get(intent, 0.0)
+    family = out_of_scope(t) if evidence < ACTION_CUE_AT else None
+    decisive = family in DECISIVE or not model_agrees or evidence <= 0.0
+    if family is not None and decisive:
+        return Intent.other, OUT_OF_SCOPE_CONFIDENCE
+    if evidence <= 0.0 and masked(intent, t):
+        # The rules know this phrase as a look-alike ("address these issues").
+        return Intent.other, UNSURE_CONFIDENCE
+    if evidence <= 0.0 and confidence < MODEL_ALONE_AT:
+        return intent, min(confidence, UNSURE_CONFIDENCE)
+    return intent, confidence
 
 
 def combine(model: Prediction, rule_intent: Intent, rule_conf: float) -> Prediction:
@@ -200,6 +253,10 @@ def combine(model: Prediction, rule_intent: Intent, rule_conf: float) -> Predict
         return Intent.other, min(confidence, rule_conf, 0.5), probs
     if rule_intent != Intent.other and rule_conf >= RULE_OVERRIDE_AT:
         return rule_intent, rule_conf * _DISAGREEMENT, probs
+    if intent == Intent.other and rule_intent != Intent.other and rule_conf >= 0.6:
+        # The model hears nothing it handles; the rules hear an action, but not strongly:
+        # say so, under the acting threshold, so the desk asks instead of guessing either way.
+        return rule_intent, min(rule_conf, UNSURE_CONFIDENCE), probs
     if rule_intent != Intent.other:
         return intent, confidence * _DISAGREEMENT, probs
     return intent, confidence, probs

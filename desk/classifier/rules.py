@@ -98,7 +98,11 @@ _WISMO = intent_rules(
             0.88,
         ),
         cue(r"\b(?:order|package|parcel|shipment|delivery|shipping|tracking) status\b", 0.85),
-        cue(r"\bstatus (?:of|on|for|update)\b", 0.85),
+        cue(
+            r"\bstatus (?:of|on|for|update)\b(?! (?:a |my |the |your |this )?(?:refund|return|"
+            r"account|claim|case|complaint|membership|subscription|credit|money)\b)",
+            0.85,
+        ),
         cue(r"\bstatus\b ?\?", 0.7),
         cue(
             r"\b(?:any|an|some) (?:news|updates?|info|information)\b(?: [\w-]+){0,3}? "
@@ -119,6 +123,12 @@ _WISMO = intent_rules(
             0.85,
         ),
         cue(r"\bdid (?:it|they|you|my [\w-]+|the [\w-]+) (?:ship|send|go out|leave)\b", 0.8),
+        cue(
+            r"\b(?:know|tell me|find out|check|see) (?:if|whether) (?:my|the|our|this) "
+            r"(?:[\w-]+ )?(?:has|have|was|is) (?:been )?"
+            r"(?:shipped|dispatched|sent|sent out|left)\b",
+            0.85,
+        ),
         cue(
             rf"\b{_NEG}\b(?: [\w']+){{0,2}}? (?:yet )?(?:been )?(?:arrived?|come|came|here|shipped|"
             r"dispatched|moved|updated|received|receive|got|gotten|get|show(?:ed)? up|"
@@ -152,6 +162,15 @@ _WISMO = intent_rules(
             0.8,
             negatable=True,
         ),
+        # The carrier cannot find it, with no word of a delivery: a trace, not a claim.
+        cue(
+            r"\b(?:can't|cannot|could not|couldn't|can not|unable to|not able to) be "
+            r"(?:located|found)\b|\b(?:usps|ups|fedex|dhl|courier|carrier|they) (?:can't|cannot|"
+            r"couldn't|could not|are unable to|were unable to) (?:locate|find) (?:it|the|my)\b"
+            r"|\b(?:lost|misplaced) (?:my|the|our|your) (?:package|parcel|order|shipment|"
+            r"delivery|box)\b|\b(?:been|got|was|were|is) lost in transit\b",
+            0.85,
+        ),
         cue(
             r"\breturn(?:ed|ing|s)? to (?:the )?(?:sender|shipper|origin)\b"
             r"|\b(?:being|been|was|is) (?:returned|sent back) to\b",
@@ -169,12 +188,15 @@ _WISMO = intent_rules(
             negatable=True,
         ),
         cue(r"\bno (?:updates?|movement|scans?|tracking)\b", 0.65),
+        # No word of a delivery: the parcel is still out there (with one, see _ABSENCE).
+        cue(r"\bstill no sign of (?:it|them|the|my|our)\b(?! (?:refund|money|credit)\b)", 0.75),
         cue(
             r"\btracking (?:hasn't|has not|isn't|is not|not|still|doesn't|does not|hasn't been)\b",
             0.7,
         ),
         cue(
-            r"\bis (?:it|my [\w-]+|the [\w-]+) (?:still )?"
+            r"\bis (?:it|my (?!refund|money|credit)[\w-]+|the (?!refund|money|credit)[\w-]+) "
+            r"(?:still )?"
             r"(?:coming|on (?:its|the) way|lost|shipped)\b",
             0.8,
         ),
@@ -220,7 +242,8 @@ _DELIVERED = re.compile(
 _NOT_A_CLAIM = re.compile(
     r"(?:\bnot\b|n't\b|\bnever\b|\bbe\b|\bbeing\b|\b(?:should|would|could|must)(?:'ve| have) been\b"
     r"|\bexpected\b|\bif\b|\bonce\b|\buntil\b|\btill\b|\bbefore\b|\bun"
-    r"|\b(?:need|want|like|get|getting|have) (?:it|them|this|my order))"
+    r"|\b(?:need|want|like|get|getting|have) (?:it|them|this|my order)"
+    r"|\b(?:get|getting|have|had) (?:any|my|the|our|these|those)(?: [\w-]+){0,2})"
     r"(?: (?:been|yet|be|actually|really|ever|even|it|they|them|to))* ?$"
 )
 _NOT_HAVE = re.compile(
@@ -380,6 +403,7 @@ _WRONG = intent_rules(
         ),
         cue(r"\bsomeone else'?s (?:order|item|package|parcel)\b", 0.75),
         cue(r"\bmix(?:ed)?[- ]?up\b", 0.6),
+        cue(r"\bmis-?ship(?:ped|ment|s)?\b", 0.8),
         cue(r"\b(?:size|colou?r|model|item)s? (?:is|was|are|were) wrong\b", 0.88),
         cue(r"\b(?:this is|these are|it's|they're) not mine\b", 0.7),
     ),
@@ -425,11 +449,15 @@ _DAMAGED = intent_rules(
         # A website, link or code that "doesn't work" is not a defective item.
         r"\b(?:link|website|web site|site|page|app|checkout|promo|coupon|discount|voucher|code|"
         r"tracking(?: link| page| number)?|payment|card|login|password|account|button|form|email)"
-        r"\b(?: [\w-]+){0,2}? (?:is |was |seems |looks |keeps )?(?:broken|not working|doesn't work|"
-        r"does not work|won't work|isn't working|didn't work|don't work|is down|failing|failed)",
+        r"(?:'s)?\b(?: [\w-]+){0,2}? (?:is |was |seems |looks |keeps )?"
+        r"(?:broken|not working|doesn't work|does not work|won't work|isn't working|"
+        r"didn't work|don't work|is down|failing|failed)",
         r"\b(?:box|packaging|package|outer box|carton|envelope)\b[^.!?]{0,40}\b(?:but|though|"
         r"however)\b[^.!?]{0,40}\b(?:fine|ok|okay|intact|undamaged|perfect|good|unharmed)\b",
         r"\b(?:i'm|i am) broke\b",
+        # An occasion spoiled is not an item damaged: "ruined his first Halloween".
+        r"\bruin(?:ed|s|ing)? (?:my|his|her|our|their|the|your) (?:\w+ )?(?:day|weekend|"
+        r"halloween|christmas|birthday|holiday|night|evening|plans?|party|trip|anniversary)\b",
     ),
 )
 
@@ -470,11 +498,18 @@ _CANCEL = intent_rules(
     masks=(
         # Cancelled by someone else, or already: that is a question about it, not the ask.
         r"\b(?:was|were|been|got|is|are|already) (?:[\w-]+ )?cancel+(?:l?ed)\b",
+        # Done by the customer already: "I've cancelled my order and gone elsewhere".
+        r"\b(?:i|we)(?:'ve| have| had)? (?:already |just )?cancel+(?:l?ed)\b",
         r"\b(?:you|they|someone|somebody|the (?:shop|store|seller)) (?:[\w-]+ )?cancel+(?:l?ed)\b",
         r"\bwhy (?:[\w'-]+ ){0,4}cancel+(?:l?ed)?\b",
         r"(?:\bnot|n't|\bnever) (?:[\w-]+ )?cancel+(?:l?ed|ing)?\b",
         # A product, not an ask: "noise-cancelling headphones".
         r"\b(?:noise|echo|sound)[- ]?cancel+(?:l?ing|l?ation)\b",
+        # Not an order: "cancel my Prime membership", "cancel my account" (see topics.py).
+        r"\bcancel+(?:l?ing|l?ed|ation)?\b(?: (?:my|the|your|this|our|a|an|amazon|it|"
+        r"auto-?renew(?:al)?|free|annual|monthly))* (?:prime|membership|subscription|account|"
+        r"plan|trial|newsletter|contract|auto-?renew\w*)\b",
+        r"\b(?:prime|membership|subscription|account|trial|plan)\b[^.!?]{0,40}\bcancel+\w*\b",
     ),
 )
 
@@ -515,7 +550,7 @@ _ADDRESS = intent_rules(
             r"mum'?s|friend'?s|sister'?s|brother'?s|correct|right)\b",
             0.85,
         ),
-        cue(r"\b(?:redirect|reroute|re-route) (?:it|my|the|this)\b", 0.7),
+        cue(r"\b(?:redirect|reroute|re-route) (?:all )?(?:it|my|the|this|them|these)\b", 0.7),
         cue(
             r"\b(?:typo|mistake|error) in (?:my |the )?(?:shipping |delivery |street )?(?:address|"
             r"zip|postcode|postal code|apartment|apt)\b",
@@ -534,6 +569,9 @@ _ADDRESS = intent_rules(
     ),
     masks=(
         r"\be-?mail address\b",
+        # "address" the verb: "someone at corporate to address these issues".
+        r"\baddress(?:es|ed|ing)? (?:these|this|that|the|my|our|your|those|all|such) "
+        r"(?:[\w-]+ )?(?:issues?|problems?|concerns?|complaints?|matters?|questions?)\b",
         r"\bbilling address\b",
         r"\bip address\b",
         # Where the carrier left it is a not-received claim, not a request to change it.
@@ -561,6 +599,12 @@ RULES: dict[Intent, IntentRules] = {
     Intent.cancel_order: _CANCEL,
     Intent.change_address: _ADDRESS,
 }
+
+
+def masked(intent: Intent, t: str) -> bool:
+    """Whether the rules know a phrase of `t` as a look-alike of `intent`'s cues."""
+    rules = RULES.get(intent)
+    return rules is not None and rules.mask is not None and rules.mask.search(t) is not None
 
 
 def combine(weights: list[float]) -> float:

@@ -1,11 +1,16 @@
-"""How well a predictor reads the held-out corpus: accuracy, per-intent P/R/F1, confusion,
-calibration.
+"""How well a predictor reads held-out messages: accuracy, per-intent P/R/F1, confusion,
+calibration, and the confident errors (wrong at or above the acting threshold).
+
+Two sets: the synthetic corpus's held-out templates (`corpus/messages.jsonl`, split
+"test") and the held-out part of the real-language set (`real.py`: customers' own words
+from public sources, labelled by hand; present only where its file has been placed).
 
     from devtools.classifier_training.evaluation import evaluate, format_report
     from desk.classifier.model import predict
     print(format_report(evaluate(predict)))
+    print(format_report(evaluate(predict, rows=real.load(split="test"))))
 
-    python -m devtools.classifier_training.evaluation  # both predictors, as in docs/classifier.md
+    python -m devtools.classifier_training.evaluation  # every predictor, both sets
 
 `predict_fn(text, subject)` returns `(intent, confidence, ...)`; only the first two are read.
 """
@@ -58,6 +63,15 @@ class EvalReport:
     threshold: float = MIN_INTENT_CONFIDENCE
     errors: list[tuple[str, Intent, Intent, float]] = field(default_factory=list)
 
+    @property
+    def confident_errors(self) -> list[tuple[str, Intent, Intent, float]]:
+        """Wrong at or above the acting threshold: what the desk would act on wrongly."""
+        return [e for e in self.errors if e[3] >= self.threshold]
+
+    @property
+    def confident_error_rate(self) -> float:
+        return len(self.confident_errors) / self.n if self.n else 0.0
+
 
 def _load_test(path: Path) -> list[dict[str, str]]:
     from .corpus.generate import load
@@ -69,9 +83,12 @@ def evaluate(
     predict_fn: PredictFn,
     path: Path = CORPUS_PATH,
     threshold: float = MIN_INTENT_CONFIDENCE,
+    rows: Sequence[dict[str, Any]] | None = None,
 ) -> EvalReport:
-    """`predict_fn` scored on the corpus's test split."""
-    rows = _load_test(path)
+    """`predict_fn` scored on `rows` (each with "text", "intent", maybe "subject"), by
+    default the synthetic corpus's test split."""
+    if rows is None:
+        rows = _load_test(path)
     confusion = {t: dict.fromkeys(INTENTS, 0) for t in INTENTS}
     confs: list[tuple[float, bool]] = []
     errors: list[tuple[str, Intent, Intent, float]] = []
@@ -151,6 +168,8 @@ def format_report(report: EvalReport) -> str:
         f"accuracy: {report.accuracy:.4f}",
         f"under {report.threshold:.2f} confidence: {report.under_threshold_rate:.4f}",
         f"expected calibration error: {report.ece:.4f}",
+        f"confident errors (wrong at >= {report.threshold:.2f}): "
+        f"{len(report.confident_errors)} ({report.confident_error_rate:.4f})",
         "",
         "per intent",
     ]
@@ -182,29 +201,90 @@ def format_report(report: EvalReport) -> str:
     return "\n".join(out)
 
 
-def predictors() -> dict[str, PredictFn]:
-    """The classifiers that can be evaluated, by name; "desk" is the one the desk uses."""
-    from desk.classifier import classify_by_rules
+def predictors(which: str | None = None) -> dict[str, PredictFn]:
+    """The classifiers that can be evaluated, by name; "desk" is the one the desk uses.
+    "llm" is there when the optional LLM reader is configured (`DESK_CLASSIFIER=llm`)."""
+    from desk.classifier import classify, classify_by_rules
     from desk.classifier.model import predict, predict_combined
 
     def rules(text: str, subject: str | None = None) -> tuple[Intent, float]:
         u = classify_by_rules(text, subject)
         return u.intent, u.confidence
 
-    return {"desk": predict_combined, "model": predict, "rules": rules}
+    def desk(text: str, subject: str | None = None) -> tuple[Intent, float]:
+        u = classify(text, subject)
+        return u.intent, u.confidence
+
+    found: dict[str, PredictFn] = {
+        "desk": desk,
+        "combined": predict_combined,
+        "model": predict,
+        "rules": rules,
+    }
+    if which in (None, "llm"):
+        llm = _llm_predictor()
+        if llm is not None:
+            found["llm"] = llm
+    return found
 
 
-def report_text(name: str, errors: int = 15) -> str:
-    report = evaluate(predictors()[name])
-    lines = [f"== {name}", format_report(report), "", "errors (true -> predicted):"]
-    for text, true, pred, conf in report.errors[:errors]:
-        lines.append(f"  {true.value} -> {pred.value} ({conf:.2f}): {text[:100]!r}")
-    return "\n".join(lines)
+def _llm_predictor() -> PredictFn | None:
+    from desk.classifier.choice import build_classifier
+    from desk.config import Settings
+
+    settings = Settings.from_env()
+    if settings.classifier != "llm":
+        return None
+    reader = build_classifier(settings)
+
+    def llm(text: str, subject: str | None = None) -> tuple[Intent, float]:
+        u = reader(text, subject, None)
+        return u.intent, u.confidence
+
+    return llm
+
+
+SETS = ("synthetic", "real")
+
+
+def report_text(name: str, which_set: str = "both", errors: int = 15) -> str:
+    """The report for predictor `name` on the synthetic corpus, the real set, or both."""
+    from . import real
+
+    found = predictors(name)
+    if name not in found:
+        return f"== {name}: not available (the LLM reader needs DESK_CLASSIFIER=llm)"
+    predict_fn = found[name]
+    out: list[str] = []
+    for set_name in SETS if which_set == "both" else (which_set,):
+        if set_name == "synthetic":
+            report = evaluate(predict_fn)
+            title = f"== {name} on the synthetic corpus (held-out templates)"
+        else:
+            rows = real.load(split="test")
+            if not rows:
+                out.append(f"== {name} on the real set: no real set here ({real.where()})")
+                continue
+            report = evaluate(predict_fn, rows=rows)
+            title = f"== {name} on the real set (held-out conversations, {real.describe()})"
+        out += [title, format_report(report), ""]
+        out.append(f"confident errors (true -> predicted), {len(report.confident_errors)}:")
+        for text, true, pred, conf in report.confident_errors[:errors]:
+            out.append(f"  {true.value} -> {pred.value} ({conf:.2f}): {text[:100]!r}")
+        out.append("other errors (under the threshold):")
+        unsure = [e for e in report.errors if e[3] < report.threshold]
+        for text, true, pred, conf in unsure[:errors]:
+            out.append(f"  {true.value} -> {pred.value} ({conf:.2f}): {text[:100]!r}")
+        out.append("")
+    return "\n".join(out).rstrip()
 
 
 def main() -> None:
+    import sys
+
+    which_set = sys.argv[1] if len(sys.argv) > 1 else "both"
     for name in predictors():
-        print(report_text(name), end="\n\n")
+        print(report_text(name, which_set), end="\n\n")
 
 
 if __name__ == "__main__":

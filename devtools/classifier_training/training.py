@@ -84,11 +84,16 @@ def _classifier() -> Any:
     return LogisticRegression(C=C, class_weight="balanced", max_iter=MAX_ITER, tol=1e-6)
 
 
-def _fit(texts: list[str], labels: list[str], vocab: list[str] | None = None) -> tuple[Any, Any]:
+def _fit(
+    texts: list[str],
+    labels: list[str],
+    vocab: list[str] | None = None,
+    weights: list[float] | None = None,
+) -> tuple[Any, Any]:
     vec = _vectoriser(vocab)
     x = vec.fit_transform(texts)
     clf = _classifier()
-    clf.fit(x, labels)
+    clf.fit(x, labels, sample_weight=weights)
     return vec, clf
 
 
@@ -103,14 +108,15 @@ def _round(x: float) -> float:
     return float(f"{x:.{DIGITS}g}")
 
 
-def train(rows: list[dict[str, str]]) -> dict[str, Any]:
+def train(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The exported model (a JSON-ready dict) fitted on `rows` (the train split)."""
     import numpy as np
 
     texts = [preprocess(r["text"], r.get("subject")) for r in rows]
     labels = [r["intent"] for r in rows]
+    weights = [float(r.get("weight", 1.0)) for r in rows]
 
-    vec, clf = _fit(texts, labels)
+    vec, clf = _fit(texts, labels, weights=weights)
     names = _feature_names(vec)
     strength = np.abs(clf.coef_).max(axis=0)
     kept: list[str] = []
@@ -119,7 +125,7 @@ def train(rows: list[dict[str, str]]) -> dict[str, Any]:
         idx.sort(key=lambda i: (-strength[i], names[i]))
         kept.extend(sorted(names[i] for i in idx[:keep]))
 
-    vec, clf = _fit(texts, labels, kept)
+    vec, clf = _fit(texts, labels, kept, weights)
     assert list(clf.classes_) == sorted(CLASSES)
     order = [list(clf.classes_).index(c) for c in CLASSES]
     coef = clf.coef_[order]
@@ -142,8 +148,28 @@ def train(rows: list[dict[str, str]]) -> dict[str, Any]:
         "norm": "l2",
         "intercept": [_round(v) for v in intercept],
         "features": {"word": blocks["w"], "char_wb": blocks["c"]},
-        "trained_on": {"examples": len(rows), "seed": corpus.SEED, "C": C},
+        "trained_on": {
+            "examples": len(rows),
+            "real_examples": sum(r.get("source") == "real" for r in rows),
+            "seed": corpus.SEED,
+            "C": C,
+        },
     }
+
+
+# Each real message counts this many synthetic ones: there are few, and they are what the
+# desk will read.
+REAL_WEIGHT = 3.0
+
+
+def training_rows_from_real() -> list[dict[str, Any]]:
+    """The real set's train split (never its test split), weighted; empty where absent."""
+    from devtools.classifier_training import real
+
+    return [
+        {"text": r["text"], "intent": r["intent"], "weight": REAL_WEIGHT, "source": "real"}
+        for r in real.load(split="train")
+    ]
 
 
 def write_model(model: dict[str, Any], path: Path = MODEL_PATH) -> Path:
@@ -185,8 +211,10 @@ def main() -> None:
             print(f"C={c:g}  grouped-CV log loss {loss:.4f}")
         return
     corpus_path = corpus.write()
-    rows = corpus.load(corpus_path, split="train")
-    path = write_model(train(rows))
+    rows: list[dict[str, Any]] = list(corpus.load(corpus_path, split="train"))
+    real_rows = training_rows_from_real()
+    path = write_model(train(rows + real_rows))
+    print(f"real   {len(real_rows)} messages from the real set's train split")
     print(f"corpus {corpus_path} ({corpus_path.stat().st_size} bytes)")
     print(f"model  {path} ({path.stat().st_size} bytes)")
 
