@@ -184,7 +184,7 @@ def predict_combined(text: str, subject: str | None = None) -> Prediction:
     t = preprocess(text, subject)
     scores = score_intents(t)
     model = predict(text, subject)
-    intent, confidence, probs = combine(model, *decide(t, scores))
+    intent, confidence, probs = combine(model, *decide(t, scores), scores.get(model[0], 0.0))
     intent, confidence = gate(t, intent, confidence, scores, model[0] == intent)
     return intent, confidence, probs
 
@@ -236,10 +236,14 @@ def gate(
     return intent, confidence
 
 
-def combine(model: Prediction, rule_intent: Intent, rule_conf: float) -> Prediction:
+def combine(
+    model: Prediction, rule_intent: Intent, rule_conf: float, model_evidence: float = 0.0
+) -> Prediction:
     """Agreement raises confidence to the higher of the two. On disagreement a strong rule
     cue (at least `RULE_OVERRIDE_AT`) wins, at a discount, and the model's answer is
-    discounted when the rules heard a different intent. A cancellation cannot be undone,
+    discounted when the rules heard a different intent; when the rules hear an action and
+    nothing of the model's (``model_evidence`` is the rules' score for the model's intent),
+    the rules' reading stands, discounted. A cancellation cannot be undone,
     so the model alone never decides one: without the rules hearing a cancel, the answer is
     the rules' intent, or `other` below the escalation threshold. The model's
     probabilities are returned unchanged for the record.
@@ -252,6 +256,15 @@ def combine(model: Prediction, rule_intent: Intent, rule_conf: float) -> Predict
             return rule_intent, rule_conf * _DISAGREEMENT, probs
         return Intent.other, min(confidence, rule_conf, 0.5), probs
     if rule_intent != Intent.other and rule_conf >= RULE_OVERRIDE_AT:
+        return rule_intent, rule_conf * _DISAGREEMENT, probs
+    if (
+        intent != Intent.other
+        and rule_intent != Intent.other
+        and rule_conf >= 0.6
+        and model_evidence <= 0.0
+    ):
+        # The rules hear one action and nothing of the model's ("I did not receive my
+        # order" read by the model as a wrong item): the words the rules know outweigh it.
         return rule_intent, rule_conf * _DISAGREEMENT, probs
     if intent == Intent.other and rule_intent != Intent.other and rule_conf >= 0.6:
         # The model hears nothing it handles; the rules hear an action, but not strongly:

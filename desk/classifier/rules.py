@@ -117,6 +117,11 @@ _WISMO = intent_rules(
         ),
         cue(r"\bwhat happened (?:to|with) (?:my|the|our) (?!refund|money|account)[\w-]+", 0.8),
         cue(r"\btrack(?:ing)? (?:my|the|our) (?:order|package|parcel|shipment|delivery)\b", 0.85),
+        # A bare "track #660005" / "tracking 660005?": the status of that order.
+        cue(
+            r"(?:^|[.!?] )track(?:ing)?(?: (?:order|package|parcel|number|no\.?))? ?#?\d{4,}",
+            0.85,
+        ),
         cue(
             r"\b(?:has|have|did|is|was) (?:it|they|my [\w-]+|the [\w-]+|this|order \S+)"
             r"(?: [\w-]+)?? (?:been )?(?:shipped|sent|dispatched|sent out|shipped out|left)\b",
@@ -214,6 +219,9 @@ _WISMO = intent_rules(
     ),
     masks=(
         # A condition on another ask: "if it hasn't shipped yet, cancel it".
+        # ("know if my order has shipped" asks it: an indirect question, not a condition.)
+        r"(?<!know )(?<!check )(?<!see )(?<!wonder )(?<!wondering )(?<!tell me )"
+        r"(?<!find out )(?<!ask )(?<!asking )"
         r"\b(?:if|in case|unless|before) (?:it |they |the order |my order |the package )?"
         r"(?:hasn't|has not|isn't|is not|haven't|have not|hasn't been|has not been|has|is|gets)?"
         r" ?(?:already |yet )?(?:been )?(?:shipped|sent|dispatched|gone out|left|ships)(?: yet)?\b",
