@@ -6,6 +6,7 @@ desk worker | desk ingest    one part, against DESK_TEMPORAL_ADDRESS (cluster or
 desk scenario run PATH...    scenario files through the real workflow (time-skipping)
 desk classify [TEXT]          intent, confidence, order numbers... as JSON lines
 desk eval classifier          accuracy, precision/recall, confusion, calibration
+desk eval actions             what real messages make the desk do, end to end
 desk escalations             the supervisors' queue
 desk show CONTACT_ID         one contact's snapshot
 desk decide CONTACT_ID approve|override|reject|take_over|close [--note ...] [...]
@@ -57,7 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     classify.add_argument("text", nargs="?", help="the message (default: JSON lines on stdin)")
     evaluate = sub.add_parser("eval", help="measure a component")
-    evaluate.add_argument("component", choices=["classifier"])
+    evaluate.add_argument(
+        "component",
+        choices=["classifier", "actions"],
+        help="classifier: how messages are read; actions: what they make the desk do, end to "
+        "end (a few minutes)",
+    )
     evaluate.add_argument(
         "--which",
         choices=["desk", "model", "rules", "llm"],
@@ -128,6 +134,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
             raise ConfigError(str(err)) from None
         print(entry)
         return 0
+    if args.command == "eval" and args.component == "actions":
+        from devtools.action_eval import run_action_eval
+
+        return await run_action_eval(args.which_set)
     if args.command == "eval":
         from devtools.classifier_training.evaluation import report_text
 
