@@ -132,8 +132,8 @@ _FAMILIES: dict[str, tuple[str, str]] = {
         r"|\b(?:is|are) (?:there|it|this|they) (?:available|in stock)\b"
         # What a thing is like: "is the jacket waterproof", "can it go in the washing machine".
         r"|\b(?:is|are) (?:it|this|they|these|the [\w-]+)(?: from (?:order|my order) \S+)? "
-        r"(?:waterproof|water-?resistant|(?:machine )?washable|dishwasher[- ]safe|microwave[- ]safe|"
-        r"vegan|gluten[- ]free|organic|true to size|made (?:of|from|in))\b"
+        r"(?:waterproof|water-?resistant|(?:machine )?washable|dishwasher[- ]safe|"
+        r"microwave[- ]safe|vegan|gluten[- ]free|organic|true to size|made (?:of|from|in))\b"
         r"|\bcan (?:it|this|they|these|the [\w-]+) (?:go in|be (?:washed|ironed|tumble[- ]dried|"
         r"recycled|used (?:with|for|on|in)))\b"
         r"|\b(?:echo|alexa|kindle|fire ?stick|fire tv|ring doorbell|firmware)\b",
