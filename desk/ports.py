@@ -40,6 +40,20 @@ class Conflict(ValueError):
     """The request contradicts the record (e.g. cancelling an order that has shipped)."""
 
 
+class Refused(RuntimeError):
+    """The merchant's system refused for good (a declined refund, an order already
+    cancelled, invalid input it will never accept): retrying cannot help, a person decides."""
+
+
+class Unavailable(RuntimeError):
+    """The merchant's system did not answer in time or is throttling: try again later
+    (the activity's retry policy does, with backoff)."""
+
+
+# The port errors a retry cannot fix, by the type name Temporal reports them under.
+FINAL_ERRORS = ["NotFound", "Conflict", "Refused"]
+
+
 class OrderSystem(Protocol):
     def find_customer(self, identity: str) -> Customer | None:
         """The customer with this email, phone, chat or social handle, with claims."""

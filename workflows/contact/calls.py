@@ -40,17 +40,16 @@ with workflow.unsafe.imports_passed_through():
     )
     from desk.policy.carrier_record import read_carrier_record
     from desk.policy.rules import Rule
+    from desk.ports import FINAL_ERRORS
 
 from workflows.contact.context import Contact
 from workflows.contact.patches import Patch, patched
 
 # Calls to the merchant's systems are quick or they failed; the retry policy keeps trying
-# (a down order system delays, never loses). The shop's NotFound and Conflict are answers,
-# not outages: they are not retried and the workflow decides what they mean.
+# (a down order system delays, never loses). The ports' NotFound, Conflict and Refused are
+# answers, not outages: they are not retried and the workflow decides what they mean.
 _QUICK = timedelta(seconds=30)
-_RETRY = RetryPolicy(
-    maximum_interval=timedelta(minutes=1), non_retryable_error_types=["NotFound", "Conflict"]
-)
+_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=FINAL_ERRORS)
 
 
 # ---------------------------------------------------------------- the customer and supervisors
