@@ -7,11 +7,12 @@ running contact keeps the numbers it started with and replays identically.
 
 from __future__ import annotations
 
-import json
 import os
 import re
+from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -23,6 +24,15 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
 from desk.models import Channel, Tier
 
@@ -150,10 +160,45 @@ def load_policy(path: str | Path | None = None, env: dict[str, str] | None = Non
         raise ConfigError("invalid policy: " + _format_validation("", err)) from None
 
 
-class Settings(BaseModel):
-    """Where the desk's parts live. Everything here comes from ``DESK_*`` variables."""
+class _MappingEnvSource(EnvSettingsSource):
+    """``DESK_*`` variables from a given mapping instead of the process's environment
+    (``Settings.from_env(env)``: tests, and tools that build settings for another process)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._env = dict(env)
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._env, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+
+_ENV: ContextVar[Mapping[str, str] | None] = ContextVar("desk_settings_env", default=None)
+
+
+class Settings(BaseSettings):
+    """Where the desk's parts live: ``DESK_*`` variables (pydantic-settings), an empty
+    variable counting as unset. Temporal's own connection settings (``TEMPORAL_ADDRESS``,
+    ``TEMPORAL_NAMESPACE``, ``TEMPORAL_API_KEY``, TLS, profiles in a TOML file) are read
+    too, by ``desk.temporal_client``; a ``DESK_TEMPORAL_*`` given here overrides them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DESK_", extra="forbid", frozen=True, env_ignore_empty=True
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        given = _ENV.get()
+        env = _MappingEnvSource(settings_cls, given) if given is not None else env_settings
+        return (init_settings, env)
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -261,7 +306,8 @@ class Settings(BaseModel):
     dev_mode: bool = Field(
         False, description="trust unsigned input on every channel; loopback only, said at start"
     )
-    ingest_channels: list[Channel] = Field(
+    # Comma-separated ("sms,email"), not JSON: NoDecode hands the raw text to the validator.
+    ingest_channels: Annotated[list[Channel], NoDecode] = Field(
         default_factory=lambda: list(Channel),
         description="the channel endpoints ingest serves (comma list); the others answer 404",
     )
@@ -333,22 +379,19 @@ class Settings(BaseModel):
         return self.database_url or f"sqlite:///{Path(self.data_dir) / 'shop.db'}"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ) if env is None else env
-        data: dict[str, Any] = {}
-        for name in cls.model_fields:
-            key = "DESK_" + name.upper()
-            if key in env:
-                data[name] = env[key]
-        if "order_number_formats" in data:
-            # A JSON list: regexes may hold commas.
-            try:
-                data["order_number_formats"] = json.loads(data["order_number_formats"])
-            except json.JSONDecodeError:
-                raise ConfigError(
-                    "invalid settings: DESK_ORDER_NUMBER_FORMATS must be a JSON list of regexes"
-                ) from None
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings from ``env`` (default: the process's environment); a bad value is a
+        ``ConfigError`` naming the variable."""
+        token = _ENV.set(dict(env) if env is not None else None)
         try:
-            return cls.model_validate(data)
+            return cls()
         except ValidationError as err:
             raise ConfigError("invalid settings: " + _format_validation("DESK_", err)) from None
+        except SettingsError as err:  # a list or mapping variable that is not JSON
+            field = re.search(r'field "(\w+)"', str(err))
+            name = f"DESK_{field.group(1).upper()}" if field else "a DESK_ variable"
+            raise ConfigError(
+                f'invalid settings: {name} must be a JSON list (e.g. ["a", "b"])'
+            ) from None
+        finally:
+            _ENV.reset(token)

@@ -37,6 +37,7 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 
 from desk.codec import TEST_KEYRING, EncryptionCodec, Keyring, new_key, parse_keys
 from desk.config import ConfigError, Settings
+from desk.temporal_config import temporal_address
 
 log = structlog.get_logger("desk.codec")
 
@@ -118,7 +119,7 @@ _KEYRINGS: dict[_Source, tuple[Keyring, DataConverter]] = {}
 
 def _loaded(settings: Settings) -> tuple[Keyring, DataConverter]:
     configured = settings.codec_keys.get_secret_value() if settings.codec_keys else None
-    source = (configured, settings.codec_key_file, settings.data_dir, settings.temporal_address)
+    source = (configured, settings.codec_key_file, settings.data_dir, temporal_address(settings))
     if source not in _KEYRINGS:
         keyring = _load_keyring(settings, configured)
         _KEYRINGS[source] = (keyring, build_data_converter(keyring))
@@ -148,10 +149,11 @@ def _load_keyring(settings: Settings, configured: str | None) -> Keyring:
             raise ConfigError(str(err)) from None
     path = Path(settings.data_dir) / DEV_KEY_FILE
     if not path.exists():
-        if not is_loopback_host(_address_host(settings.temporal_address)):
+        address = temporal_address(settings)
+        if not is_loopback_host(_address_host(address)):
             raise ConfigError(
                 "no payload encryption keys: set DESK_CODEC_KEYS (or DESK_CODEC_KEY_FILE) for "
-                f"a Temporal at {settings.temporal_address}; every worker, ingest and codec "
+                f"a Temporal at {address}; every worker, ingest and codec "
                 "server of a namespace needs the same keys"
             )
         _create_dev_key_file(path)

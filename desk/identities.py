@@ -65,7 +65,8 @@ def normalise_order_number(number: str) -> str:
     return number.strip().lstrip("#").strip()
 
 
-def claim_contact(key: str) -> str | None:
-    """The contact a claim's idempotency key (``<contact id>:claim``) belongs to."""
-    contact, sep, kind = key.rpartition(":")
-    return contact if sep and kind == "claim" and contact else None
+def claim_contact(key: str, kind: str = "claim") -> str | None:
+    """The contact an idempotency key (``<contact id>:claim``, ``<contact id>:search``)
+    belongs to."""
+    contact, sep, what = key.rpartition(":")
+    return contact if sep and what == kind and contact else None

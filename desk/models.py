@@ -289,6 +289,42 @@ class CarrierCase(BaseModel):
     status: Literal["open", "found", "not_found"] = "open"
 
 
+class MissingMailRequest(BaseModel):
+    """Everything a carrier's search form asks for (USPS Missing Mail Search Request), for a
+    carrier with no API to file it: a person files it and signals back the case number."""
+
+    carrier: Carrier
+    tracking: str
+    reason: str
+    sender_name: str = ""
+    sender_address: str = ""
+    recipient_name: str = ""
+    recipient_address: str = ""
+    recipient_email: str | None = None
+    container: str = "box"
+    mailing_date: datetime | None = None
+    contents: str = ""
+    value: float = 0.0
+
+
+class CarrierTask(BaseModel):
+    """A carrier search waiting for a person to file it by hand."""
+
+    task_id: str  # also the case number the contact shows until the real one is known
+    contact_id: str | None
+    request: MissingMailRequest
+    opened_at: datetime
+    case_number: str | None = None
+    filed_by: str | None = None
+
+
+class CarrierCaseFiled(BaseModel):
+    """A person filed a prepared carrier search: the carrier's case number."""
+
+    case_number: str = Field(min_length=1, max_length=100)
+    by: str = Field(min_length=1)
+
+
 class TraceResult(BaseModel):
     """The carrier's record of one shipment as of a given time."""
 

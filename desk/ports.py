@@ -20,11 +20,13 @@ from desk.models import (
     AttemptLimits,
     AttemptVerdict,
     CarrierCase,
+    CarrierTask,
     Claim,
     ClaimKind,
     Customer,
     ExecutionResult,
     LineRef,
+    MissingMailRequest,
     Order,
     Reply,
     TraceResult,
@@ -48,6 +50,15 @@ class Refused(RuntimeError):
 class Unavailable(RuntimeError):
     """The merchant's system did not answer in time or is throttling: try again later
     (the activity's retry policy does, with backoff)."""
+
+
+class SearchNeedsOperator(Exception):
+    """The carrier has no API to file a search (USPS Missing Mail): here is the request, with
+    every field its form asks for, for a person to file."""
+
+    def __init__(self, request: MissingMailRequest) -> None:
+        super().__init__(f"{request.carrier.value} search for {request.tracking} needs a person")
+        self.request = request
 
 
 # The port errors a retry cannot fix, by the type name Temporal reports them under.
@@ -136,3 +147,18 @@ class AttemptLedger(Protocol):
     def register_attempt(self, attempt: UnverifiedAttempt, limits: AttemptLimits) -> AttemptVerdict:
         """Count an unverified sender's message and say whether it is within the limits per
         sender and per order; the same key twice returns the first verdict."""
+
+
+class CarrierTasks(Protocol):
+    """Carrier searches a person files by hand, kept in the desk's own database."""
+
+    def open_task(
+        self, request: MissingMailRequest, contact_id: str | None, at: datetime, key: str
+    ) -> CarrierTask:
+        """Record the prepared request; the same key twice returns the first task."""
+
+    def open_tasks(self) -> list[CarrierTask]:
+        """The tasks nobody has filed yet, oldest first."""
+
+    def mark_filed(self, task_id: str, case_number: str, by: str) -> CarrierTask:
+        """The person filed it: the carrier's case number. NotFound for an unknown task."""

@@ -98,15 +98,23 @@ def delivered_info(order: Order, reading: CarrierReading) -> str:
     )
 
 
+def _case(case: CarrierCase) -> str:
+    """The carrier's case number, or, while a person is still filing it by hand (a
+    carrier with no API for it), that it is being filed: never the desk's task number."""
+    if case.case_number.startswith("TASK-"):
+        return f"a search with {case.carrier.value.upper()} (we will send you its case number)"
+    return f"case {case.case_number}"
+
+
 def lost(order: Order, case: CarrierCase | None) -> str:
-    search = f" We have opened carrier case {case.case_number}." if case else ""
+    search = f" We have opened carrier {_case(case)}." if case else ""
     return (
         f"Order {order.number} has stopped moving with the carrier and we consider it lost.{search}"
     )
 
 
 def misdelivered(order: Order, reading: CarrierReading, case: CarrierCase | None) -> str:
-    search = f" We have opened carrier case {case.case_number} to recover it." if case else ""
+    search = f" We have opened carrier {_case(case)} to recover it." if case else ""
     return (
         f"The carrier's GPS shows order {order.number} was scanned delivered away from your "
         f"address ({_scan(reading)}), so it went to the wrong place.{search}"
@@ -184,7 +192,7 @@ def weak_proof_search(order: Order, case: CarrierCase, followup: datetime | None
     nxt = f" We will update you by {when(followup)} at the latest." if followup else ""
     return (
         f"The carrier scanned order {order.number} as delivered ({case.carrier.value.upper()}) "
-        f"without a photo or signature. We have filed a carrier search, case {case.case_number}. "
+        f"without a photo or signature. We have filed a carrier search, {_case(case)}. "
         f"Meanwhile {CHECKS}.{nxt}"
     )
 

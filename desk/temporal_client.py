@@ -2,37 +2,29 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
-from temporalio.client import Client, TLSConfig
+from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from desk import search_attributes
 from desk.config import Settings
 from desk.data_converter import data_converter_for
+from desk.temporal_config import temporal_connect_config
 
 
 async def connect(settings: Settings, data_converter: DataConverter | None = None) -> Client:
-    """A client for ``settings``, encrypting payloads with the settings' keys
-    (``data_converter_for``) unless a data converter is given."""
-    tls: TLSConfig | bool = settings.temporal_tls
-    if settings.temporal_tls_cert and settings.temporal_tls_key:
-        tls = TLSConfig(
-            client_cert=Path(settings.temporal_tls_cert).read_bytes(),
-            client_private_key=Path(settings.temporal_tls_key).read_bytes(),
-        )
+    """A client for ``settings`` (Temporal's environment configuration, ``DESK_TEMPORAL_*``
+    overriding it), encrypting payloads with the settings' keys (``data_converter_for``)
+    unless a data converter is given."""
+    config = temporal_connect_config(settings)
+    target = config.pop("target_host")
     return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        tls=tls,
-        api_key=settings.temporal_api_key,
-        data_converter=data_converter or data_converter_for(settings),
+        target, **config, data_converter=data_converter or data_converter_for(settings)
     )
 
 

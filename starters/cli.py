@@ -7,6 +7,7 @@ desk scenario run PATH...    scenario files through the real workflow (time-skip
 desk classify [TEXT]          intent, confidence, order numbers... as JSON lines
 desk eval classifier          accuracy, precision/recall, confusion, calibration
 desk eval actions             what real messages make the desk do, end to end
+desk carrier tasks | filed   carrier searches a person files by hand (USPS), and their case numbers
 desk escalations             the supervisors' queue
 desk show CONTACT_ID         one contact's snapshot
 desk decide CONTACT_ID approve|override|reject|take_over|close [--note ...] [...]
@@ -78,6 +79,15 @@ def _parser() -> argparse.ArgumentParser:
         default="both",
         help="the synthetic corpus's held-out templates, the real set's held-out part, or both",
     )
+    carrier = sub.add_parser("carrier", help="carrier searches a person files by hand")
+    carrier_sub = carrier.add_subparsers(dest="carrier_command", required=True)
+    carrier_sub.add_parser("tasks", help="searches prepared for a person to file (JSON lines)")
+    filed = carrier_sub.add_parser(
+        "filed", help="record the carrier's case number of a filed search on its contact"
+    )
+    filed.add_argument("task_id", help="the task (TASK-<n>) from `desk carrier tasks`")
+    filed.add_argument("case_number", help="the carrier's case number")
+    filed.add_argument("--by", required=True, help="who filed it (recorded on the contact)")
     sub.add_parser("escalations", help="list escalated contacts (the supervisor queue)")
     show = sub.add_parser("show", help="print a contact's snapshot as JSON")
     show.add_argument("contact_id")
@@ -186,7 +196,13 @@ async def _supervise(args: argparse.Namespace, settings: Settings) -> int:
         from desk.supervisors import operator_credentials
 
         operator = operator_credentials(settings)  # before connecting: a config error is exit 2
+    if args.command == "carrier" and args.carrier_command == "tasks":
+        return commands.carrier_tasks(settings)
     client = await connect(settings)
+    if args.command == "carrier":
+        return await commands.carrier_filed(
+            client, settings, args.task_id, args.case_number, by=args.by
+        )
     if args.command == "escalations":
         return await commands.escalations(client)
     if args.command == "show":

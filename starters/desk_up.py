@@ -17,6 +17,7 @@ from desk.supervisors import (
     registry_for,
 )
 from desk.temporal_client import connect
+from desk.temporal_config import temporal_address
 from devtools.demo_shop import seed_demo_shop
 from devtools.embedded_temporal import start_embedded_temporal
 from ingest.app import create_app
@@ -105,7 +106,7 @@ async def run_worker(settings: Settings, policy: PolicyConfig) -> int:
     supervisors = _supervisors(settings)
     client = await connect(settings)
     print(
-        f"worker on task queue {settings.task_queue} at {settings.temporal_address}",
+        f"worker on task queue {settings.task_queue} at {temporal_address(settings)}",
         file=sys.stderr,
     )
     await serve(
@@ -140,7 +141,7 @@ async def run_ingest(settings: Settings) -> int:
     server = api_server(create_app(client, settings), settings.ingest_host, settings.ingest_port)
     print(
         f"ingest API on http://{settings.ingest_host}:{settings.ingest_port} for "
-        f"{settings.temporal_address}"
+        f"{temporal_address(settings)}"
         + "".join(f"\n  {line}" for line in channel_summary(settings)),
         file=sys.stderr,
     )

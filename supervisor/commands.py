@@ -15,8 +15,17 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import FailureError
 from temporalio.service import RPCError
 
-from desk.models import ContactSnapshot, ResolutionKind, SupervisorAction, SupervisorDecision
+from desk.config import Settings
+from desk.models import (
+    CarrierCaseFiled,
+    ContactSnapshot,
+    ResolutionKind,
+    SupervisorAction,
+    SupervisorDecision,
+)
+from desk.ports import NotFound
 from desk.supervisors import sign
+from starters.desk_up import open_shop as open_desk_store
 from supervisor.queue import escalation_queue
 from workflows.contact import ContactWorkflow
 
@@ -84,3 +93,44 @@ async def _snapshot(handle: WorkflowHandle[Any, Any], contact_id: str) -> Contac
     except RPCError as err:
         print(f"desk: no contact {contact_id}: {err.message}", file=sys.stderr)
         return None
+
+
+def carrier_tasks(settings: Settings) -> int:
+    """The carrier searches prepared for a person (carriers with no API to file them)."""
+    shop = open_desk_store(settings)
+    try:
+        for task in shop.open_tasks():
+            print(task.model_dump_json())
+    finally:
+        shop.close()
+    return 0
+
+
+async def carrier_filed(
+    client: Client, settings: Settings, task_id: str, case_number: str, *, by: str
+) -> int:
+    """Record the case number a person got from the carrier, and tell the contact."""
+    shop = open_desk_store(settings)
+    try:
+        task = shop.mark_filed(task_id, case_number, by)
+    except NotFound as err:
+        print(f"desk: {err}", file=sys.stderr)
+        return 2
+    finally:
+        shop.close()
+    if task.contact_id is None:
+        print(f"{task_id} filed as {case_number} (no contact to tell)")
+        return 0
+    handle = client.get_workflow_handle(task.contact_id)
+    try:
+        await handle.signal(
+            ContactWorkflow.carrier_case_filed, CarrierCaseFiled(case_number=case_number, by=by)
+        )
+    except RPCError as err:
+        print(
+            f"desk: {task_id} recorded, but contact {task.contact_id}: {err.message}",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"{task_id} filed as {case_number}; {task.contact_id} told")
+    return 0

@@ -44,7 +44,7 @@ def desk_activities(
     understanding = UnderstandingActivities(classifier)
     lookup = LookupActivities(shop, shop, policy.recent_order_days)
     tracing = TracingActivities(shop)
-    search = CarrierSearchActivities(shop)
+    search = CarrierSearchActivities(shop, shop)
     resolution = ResolutionActivities(shop, shop, shop)
     replies = ReplyActivities(shop)
     routing = RoutingActivities(client, task_queue, policy)

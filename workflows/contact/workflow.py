@@ -16,6 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from desk.contact import ContactInput, ContactRecord, DecisionReceipt, Stage
     from desk.models import (
+        CarrierCaseFiled,
         ContactSnapshot,
         ContactState,
         EscalationReason,
@@ -85,6 +86,24 @@ class ContactWorkflow:
             )
             return
         self.c.rec.pending_decision = decision
+
+    @workflow.signal
+    def carrier_case_filed(self, filed: CarrierCaseFiled) -> None:
+        """A person filed the carrier search the desk prepared (a carrier with no API for
+        it): the carrier's case number replaces the task's."""
+        c = self.c
+        case = c.rec.case
+        if case is None:
+            c.note("carrier_search", f"case {filed.case_number} arrived for no search", by=filed.by)
+            return
+        c.rec.case = case.model_copy(update={"case_number": filed.case_number})
+        c.upsert()
+        c.note(
+            "carrier_search",
+            f"{case.kind} filed by hand: case {filed.case_number} (task {case.case_number})",
+            Rule.carrier_search,
+            filed.by,
+        )
 
     @workflow.query
     def snapshot(self) -> ContactSnapshot:

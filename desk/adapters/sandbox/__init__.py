@@ -25,6 +25,7 @@ from desk.adapters.sandbox.guard import SandboxAttemptLedger
 from desk.adapters.sandbox.helpdesk import OutboxMessage, SandboxHelpdesk
 from desk.adapters.sandbox.orders import SandboxOrderSystem
 from desk.adapters.sandbox.payments import RefundRecord, SandboxPayments
+from desk.adapters.sandbox.tasks import SandboxCarrierTasks
 
 
 class SandboxShop(
@@ -34,6 +35,7 @@ class SandboxShop(
     SandboxFulfilment,
     SandboxHelpdesk,
     SandboxAttemptLedger,
+    SandboxCarrierTasks,
 ):
     """OrderSystem, CarrierTracking, Payments, Fulfilment, Helpdesk and AttemptLedger over one
     database."""

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -107,10 +107,16 @@ class SandboxDatabase:
         )
 
     def create_all(self) -> None:
-        Base.metadata.create_all(self.engine)
+        """The tables, by the migrations: an empty database is built from nothing, an
+        older one is brought to the newest revision keeping its rows."""
+        from desk.adapters.sandbox import migrations
+
+        migrations.upgrade(self.engine)
 
     def drop_all(self) -> None:
         Base.metadata.drop_all(self.engine)
+        with self.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
     def close(self) -> None:
         self.engine.dispose()

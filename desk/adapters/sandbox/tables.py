@@ -332,3 +332,18 @@ class UnverifiedAttemptRow(Base):
     allowed: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(Text, default="")
     retry_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class CarrierTaskRow(Base):
+    """A carrier search prepared for a person to file by hand (a carrier with no API)."""
+
+    __tablename__ = "carrier_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    contact_id: Mapped[str | None] = mapped_column(String(200), index=True, nullable=True)
+    tracking: Mapped[str] = mapped_column(String(64), index=True)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    case_number: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    filed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
