@@ -14,7 +14,6 @@ and that upgrading keeps the rows already there.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from alembic import command
