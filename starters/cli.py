@@ -3,6 +3,7 @@
 desk up                      embedded Temporal + worker + ingest API, until Ctrl-C
 desk demo [--once]           the whole desk with the demo shop and a stream of contacts
 desk worker | desk ingest    one part, against DESK_TEMPORAL_ADDRESS (cluster or Cloud)
+desk doctor                  check keys, database, adapters' credentials and Temporal
 desk scenario run PATH...    scenario files through the real workflow (time-skipping)
 desk classify [TEXT]          intent, confidence, order numbers... as JSON lines
 desk eval classifier          accuracy, precision/recall, confusion, calibration
@@ -36,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--once", action="store_true", help="exit after the report")
     demo.add_argument("--contacts", type=int, default=40, help="how many contacts to send")
     sub.add_parser("worker", help="run a worker against the configured Temporal")
+    sub.add_parser(
+        "doctor", help="check every configured part: keys, database, adapters, Temporal"
+    )
     sub.add_parser("ingest", help="run the ingest API against the configured Temporal")
     seed = sub.add_parser("seed", help="create the sandbox shop tables and load the demo shop")
     seed.add_argument("--fresh", action="store_true", help="drop existing shop data first")
@@ -172,6 +176,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from devtools.demo import run_demo
 
         return await run_demo(settings, policy, once=args.once, contacts=args.contacts)
+    if args.command == "doctor":
+        from starters.doctor import run_doctor
+
+        return await run_doctor(settings, policy)
     if args.command == "worker":
         from starters.desk_up import run_worker
 

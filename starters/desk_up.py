@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
-from desk.adapters.sandbox import SandboxShop
+from desk.adapters.wiring import build_ports, open_store
 from desk.classifier.choice import build_classifier
 from desk.config import PolicyConfig, Settings
 from desk.data_converter import data_converter_for, load_keyring
@@ -27,13 +26,6 @@ from starters.serving import api_server, serve, stop_event
 from workers.worker import build_worker
 
 
-def open_shop(settings: Settings) -> SandboxShop:
-    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)  # the default SQLite shop lives here
-    shop = SandboxShop(settings.shop_url)
-    shop.create_all()
-    return shop
-
-
 def ingest_preflight(settings: Settings) -> None:
     """Before anything starts: refuse settings ingest must not serve (``ConfigError``, exit
     2 with the reason), and say loudly when development mode is on."""
@@ -43,8 +35,14 @@ def ingest_preflight(settings: Settings) -> None:
 
 async def run_up(settings: Settings, policy: PolicyConfig) -> int:
     ingest_preflight(settings)
-    shop = open_shop(settings)
-    if settings.database_url is None and shop.table_counts().get("customers", 0) == 0:
+    ports = build_ports(settings)
+    shop = ports.store
+    sandbox_shop = ports.orders is shop
+    if (
+        sandbox_shop
+        and settings.database_url is None
+        and shop.table_counts().get("customers", 0) == 0
+    ):
         # The embedded default: a newcomer's first message should find a shop to match.
         seed_demo_shop(shop, datetime.now(UTC))
         print(f"seeded the demo shop into {settings.shop_url}", file=sys.stderr)
@@ -66,7 +64,7 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
         client = await connect(temporal.settings, converter)
         worker = build_worker(
             client,
-            shop,
+            ports,
             settings.task_queue,
             policy,
             classifier=build_classifier(settings),
@@ -97,12 +95,12 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
             server=server,
             more_servers=[codec_server] if codec_server else [],
         )
-    shop.close()
+    ports.close()
     return 0
 
 
 async def run_worker(settings: Settings, policy: PolicyConfig) -> int:
-    shop = open_shop(settings)
+    ports = build_ports(settings)
     supervisors = _supervisors(settings)
     client = await connect(settings)
     print(
@@ -113,14 +111,14 @@ async def run_worker(settings: Settings, policy: PolicyConfig) -> int:
         stop_event(),
         worker=build_worker(
             client,
-            shop,
+            ports,
             settings.task_queue,
             policy,
             classifier=build_classifier(settings),
             supervisors=supervisors,
         ),
     )
-    shop.close()
+    ports.close()
     return 0
 
 
@@ -150,7 +148,7 @@ async def run_ingest(settings: Settings) -> int:
 
 
 def seed_shop(settings: Settings, fresh: bool) -> int:
-    shop = open_shop(settings)
+    shop = open_store(settings)
     if fresh:
         shop.drop_all()
         shop.create_all()

@@ -15,6 +15,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import FailureError
 from temporalio.service import RPCError
 
+from desk.adapters.wiring import open_store
 from desk.config import Settings
 from desk.models import (
     CarrierCaseFiled,
@@ -25,7 +26,6 @@ from desk.models import (
 )
 from desk.ports import NotFound
 from desk.supervisors import sign
-from starters.desk_up import open_shop as open_desk_store
 from supervisor.queue import escalation_queue
 from workflows.contact import ContactWorkflow
 
@@ -97,7 +97,7 @@ async def _snapshot(handle: WorkflowHandle[Any, Any], contact_id: str) -> Contac
 
 def carrier_tasks(settings: Settings) -> int:
     """The carrier searches prepared for a person (carriers with no API to file them)."""
-    shop = open_desk_store(settings)
+    shop = open_store(settings)
     try:
         for task in shop.open_tasks():
             print(task.model_dump_json())
@@ -110,7 +110,7 @@ async def carrier_filed(
     client: Client, settings: Settings, task_id: str, case_number: str, *, by: str
 ) -> int:
     """Record the case number a person got from the carrier, and tell the contact."""
-    shop = open_desk_store(settings)
+    shop = open_store(settings)
     try:
         task = shop.mark_filed(task_id, case_number, by)
     except NotFound as err:

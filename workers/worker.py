@@ -23,6 +23,7 @@ from activities.routing import RoutingActivities
 from activities.tracing import TracingActivities
 from activities.understanding import UnderstandingActivities
 from desk.adapters.sandbox import SandboxShop
+from desk.adapters.wiring import Ports
 from desk.classifier import classify
 from desk.classifier.llm import LocalClassify
 from desk.config import PolicyConfig
@@ -35,20 +36,22 @@ WORKFLOWS = [IntakeWorkflow, ContactWorkflow]
 
 def desk_activities(
     client: Client,
-    shop: SandboxShop,
+    shop: SandboxShop | Ports,
     task_queue: str,
     policy: PolicyConfig,
     classifier: LocalClassify = classify,
     supervisors: SupervisorRegistry | None = None,
 ) -> list[Callable[..., Any]]:
+    """The activities over the given ports (a bare sandbox shop: every port on it)."""
+    ports = shop if isinstance(shop, Ports) else Ports.sandbox(shop)
     understanding = UnderstandingActivities(classifier)
-    lookup = LookupActivities(shop, shop, policy.recent_order_days)
-    tracing = TracingActivities(shop)
-    search = CarrierSearchActivities(shop, shop)
-    resolution = ResolutionActivities(shop, shop, shop)
-    replies = ReplyActivities(shop)
+    lookup = LookupActivities(ports.orders, ports.helpdesk, policy.recent_order_days)
+    tracing = TracingActivities(ports.carriers)
+    search = CarrierSearchActivities(ports.carriers, ports.tasks)
+    resolution = ResolutionActivities(ports.payments, ports.fulfilment, ports.orders)
+    replies = ReplyActivities(ports.helpdesk)
     routing = RoutingActivities(client, task_queue, policy)
-    identity = IdentityActivities(shop, shop, shop, policy)
+    identity = IdentityActivities(ports.orders, ports.helpdesk, ports.ledger, policy)
     authority = AuthorityActivities(supervisors or SupervisorRegistry())
     return [
         understanding.classify_message,
@@ -76,7 +79,7 @@ def desk_activities(
 
 def build_worker(
     client: Client,
-    shop: SandboxShop,
+    shop: SandboxShop | Ports,
     task_queue: str,
     policy: PolicyConfig,
     executor: ThreadPoolExecutor | None = None,

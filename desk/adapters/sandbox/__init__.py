@@ -14,6 +14,7 @@ each a part of ``SandboxShop`` over the shared ``database`` (engine, units of wo
 
 from __future__ import annotations
 
+from desk.adapters.claims import DeskClaims
 from desk.adapters.sandbox.carriers import (
     FOUND_BY_SEARCH,
     SandboxCarrierTracking,
@@ -36,6 +37,7 @@ class SandboxShop(
     SandboxHelpdesk,
     SandboxAttemptLedger,
     SandboxCarrierTasks,
+    DeskClaims,
 ):
     """OrderSystem, CarrierTracking, Payments, Fulfilment, Helpdesk and AttemptLedger over one
     database."""

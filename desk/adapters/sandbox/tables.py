@@ -347,3 +347,18 @@ class CarrierTaskRow(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     case_number: Mapped[str | None] = mapped_column(String(100), nullable=True)
     filed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class DeskClaimRow(Base):
+    """A claim the desk recorded for a customer of the merchant's own order system (the
+    fraud gate's memory when the shop is not the sandbox): no link to the sandbox's
+    customers."""
+
+    __tablename__ = "desk_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    contact_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
