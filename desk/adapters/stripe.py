@@ -326,7 +326,9 @@ class StripePayments:
 
     def _final(self, response: httpx.Response, what: str) -> Refused:
         error = _error(response)
-        code = error.get("decline_code") or error.get("code") or error.get("type") or "error"
+        code = str(error.get("code") or error.get("type") or "error")
+        if error.get("decline_code"):
+            code += f" ({error['decline_code']})"
         return Refused(f"stripe {what}: HTTP {response.status_code} {code}: {_message(error)}")
 
     def _result(self, refund: Mapping[str, Any], currency: str, what: str) -> ExecutionResult:
