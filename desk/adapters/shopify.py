@@ -64,7 +64,12 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from desk.adapters.http import RateLimit, VendorAuthError, VendorClient
-from desk.identities import identity_lookups, normalise_identity, normalise_order_number
+from desk.identities import (
+    identity_lookups,
+    normalise_identity,
+    normalise_order_number,
+    normalise_tracking,
+)
 from desk.models import (
     Address,
     Carrier,
@@ -876,7 +881,7 @@ class ShopifyAdapter:
             skus = [s for s in dict.fromkeys(skus) if s] or every_sku
             voided = str(fulfillment.get("status") or "").upper() in _CANCELLED_FULFILLMENT
             for info in fulfillment.get("trackingInfo") or []:
-                tracking = re.sub(r"\s+", "", str(info.get("number") or "")).upper()
+                tracking = normalise_tracking(str(info.get("number") or ""))
                 carrier = self._carrier(str(info.get("company") or ""), tracking)
                 if not tracking or carrier is None:
                     log.warning("shopify.unknown_carrier", order=str(node.get("id")))
