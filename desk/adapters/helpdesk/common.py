@@ -8,14 +8,18 @@ import base64
 import hashlib
 import json
 import os
+import random
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
+import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from desk.adapters.http import RETRYABLE_STATUS, VendorClient, retry_after, short_message
 from desk.logs import redact_text
 from desk.models import Reply
+from desk.ports import Unavailable
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -151,3 +155,54 @@ def basic_auth(user: str, secret: SecretStr) -> Callable[[], dict[str, str]]:
         return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
 
     return headers
+
+
+class SingleWrites:
+    """Writes the vendor does not deduplicate (a Zendesk comment, a Gorgias message), each
+    tried once. ``VendorClient`` retries a request itself after a 5xx or a timeout, and
+    for these that could post twice: the vendor may have written before failing to answer.
+    Here such an answer comes back as None (after the backoff, or the ``Retry-After`` of a
+    429), and the adapter looks for its key's marker again before it writes again.
+    ``last`` says what went wrong, for the ``Unavailable`` after the last attempt."""
+
+    def __init__(self, client: VendorClient, max_wait: float, sleep: Callable[[float], None]):
+        self.client = client
+        self.max_wait = max_wait
+        self.sleep = sleep
+        self.last = ""
+
+    def close(self) -> None:
+        self.client.close()
+
+    def send(
+        self,
+        attempt: int,
+        attempts: int,
+        method: str,
+        path: str,
+        *,
+        expect: tuple[int, ...] = (),
+        **kwargs: Any,
+    ) -> httpx.Response | None:
+        asked: float | None = None
+        try:
+            response = self.client.request(
+                method, path, expect=(*expect, *RETRYABLE_STATUS), **kwargs
+            )
+        except Unavailable as err:  # timed out or unreachable: written or not, unknown
+            self.last = str(err)
+        else:
+            status = response.status_code
+            if status not in RETRYABLE_STATUS or status in expect:
+                return response
+            self.last = f"{self.client.vendor} {method} {path}: HTTP {status}: " + vendor_words(
+                short_message(response)
+            )
+            asked = retry_after(response)
+            if asked is not None and asked > self.max_wait:
+                raise Unavailable(f"{self.last}; asks to wait {asked:.0f}s")
+        if attempt < attempts:
+            if asked is None:  # exponential with jitter, as VendorClient does
+                asked = min(self.max_wait, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+            self.sleep(min(asked, self.max_wait))
+        return None

@@ -45,6 +45,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from desk.adapters.helpdesk.common import (
+    SingleWrites,
     basic_auth,
     checked_base_url,
     contact_ref,
@@ -173,20 +174,30 @@ class GorgiasReplies:
         self.settings = settings
         self.store: SentStore = store if store is not None else MemorySentStore()
         self._sleep = sleep
-        self.http = VendorClient(
-            vendor=VENDOR,
-            base_url=settings.api_base,
-            auth=basic_auth(settings.email, settings.api_key),
-            timeout=settings.timeout,
-            attempts=settings.attempts,
-            max_wait=settings.max_wait,
-            rate=RateLimit(per_second=settings.drain_per_second, burst=settings.burst),
-            transport=transport,
-            sleep=sleep,
-        )
+        rate = RateLimit(per_second=settings.drain_per_second, burst=settings.burst)
+        auth = basic_auth(settings.email, settings.api_key)
+
+        def client(attempts: int) -> VendorClient:
+            return VendorClient(
+                vendor=VENDOR,
+                base_url=settings.api_base,
+                auth=auth,
+                timeout=settings.timeout,
+                attempts=attempts,
+                max_wait=settings.max_wait,
+                rate=rate,  # one budget for reads and writes
+                transport=transport,
+                sleep=sleep,
+            )
+
+        # Reads are retried by VendorClient; tickets and messages are written once per
+        # attempt (Gorgias has no idempotency key), the marker looked for in between.
+        self.http = client(settings.attempts)
+        self.writes = SingleWrites(client(1), settings.max_wait, sleep)
 
     def close(self) -> None:
         self.http.close()
+        self.writes.close()
 
     # ------------------------------------------------------------ the port
 
@@ -271,26 +282,41 @@ class GorgiasReplies:
         new_ticket: Callable[[], dict[str, Any]],
     ) -> str:
         marker = key_marker(key)
-        for _ in range(3):  # a ticket deleted meanwhile is forgotten and looked up again
+        attempts = self.settings.attempts
+        for attempt in range(1, attempts + 1):
             ticket_id = self._ticket_of(ref)
             if ticket_id is None:
-                return self._create(ref, marker, message, new_ticket())
+                body = {**new_ticket(), "external_id": ref, "messages": [message]}
+                response = self._write(attempt, attempts, "POST", "/tickets", json=body)
+                if response is None:
+                    continue  # created or not, unknown: look the ticket up again first
+                return self._created(ref, marker, response)
             found = self._find(ticket_id, marker)
             if found is not None:
                 return found
-            response = self._request(
-                "POST", f"/tickets/{ticket_id}/messages", json=message, expect=(400, 404, 422)
-            )
+            path = f"/tickets/{ticket_id}/messages"
+            response = self._write(attempt, attempts, "POST", path, json=message)
+            if response is None:
+                continue  # throttled, failed or unanswered: look again, then write again
             if response.status_code == 404:
-                self.store.remember_ticket(VENDOR, ref, None)
+                self.store.remember_ticket(VENDOR, ref, None)  # deleted: look it up again
+                self.writes.last = f"gorgias ticket {ticket_id} is gone"
                 continue
-            if response.status_code in (400, 422):
-                raise Refused(
-                    f"gorgias refused the message on ticket {ticket_id}: "
-                    + response_words(response)
-                )
             return self._outbox(ticket_id, marker, _json(response))
-        raise Unavailable(f"gorgias: the ticket of {ref} kept disappearing; try again")
+        raise Unavailable(f"{self.writes.last} after {attempts} attempts")
+
+    def _write(
+        self, attempt: int, attempts: int, method: str, path: str, **kwargs: Any
+    ) -> httpx.Response | None:
+        response = self.writes.send(
+            attempt, attempts, method, path, expect=(400, 404, 422), **kwargs
+        )
+        if response is None:
+            return None
+        self._pace(response)
+        if response.status_code in (400, 422):
+            raise Refused(f"gorgias refused {method} {path}: " + response_words(response))
+        return response
 
     def _ticket_of(self, ref: str) -> str | None:
         remembered = self.store.ticket(VENDOR, ref)
@@ -313,13 +339,7 @@ class GorgiasReplies:
         self.store.remember_ticket(VENDOR, ref, ticket_id)
         return ticket_id
 
-    def _create(
-        self, ref: str, marker: str, message: dict[str, Any], fields: dict[str, Any]
-    ) -> str:
-        body = {**fields, "external_id": ref, "messages": [message]}
-        response = self._request("POST", "/tickets", json=body, expect=(400, 422))
-        if response.status_code in (400, 422):
-            raise Refused("gorgias refused the new ticket: " + response_words(response))
+    def _created(self, ref: str, marker: str, response: httpx.Response) -> str:
         created = _json(response)
         if "id" not in created:
             raise Unavailable("gorgias: ticket creation answered without a ticket id")

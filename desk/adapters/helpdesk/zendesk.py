@@ -43,6 +43,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from desk.adapters.helpdesk.common import (
+    SingleWrites,
     basic_auth,
     checked_base_url,
     contact_ref,
@@ -131,20 +132,30 @@ class ZendeskReplies:
         self.settings = settings
         self.store: SentStore = store if store is not None else MemorySentStore()
         rpm = settings.requests_per_minute
-        self.http = VendorClient(
-            vendor=VENDOR,
-            base_url=settings.api_base,
-            auth=basic_auth(f"{settings.email}/token", settings.api_token),
-            timeout=settings.timeout,
-            attempts=settings.attempts,
-            max_wait=settings.max_wait,
-            rate=RateLimit(per_second=rpm / 60, burst=max(1, min(10, int(rpm)))),
-            transport=transport,
-            sleep=sleep,
-        )
+        rate = RateLimit(per_second=rpm / 60, burst=max(1, min(10, int(rpm))))
+        auth = basic_auth(f"{settings.email}/token", settings.api_token)
+
+        def client(attempts: int) -> VendorClient:
+            return VendorClient(
+                vendor=VENDOR,
+                base_url=settings.api_base,
+                auth=auth,
+                timeout=settings.timeout,
+                attempts=attempts,
+                max_wait=settings.max_wait,
+                rate=rate,  # one budget for reads and writes
+                transport=transport,
+                sleep=sleep,
+            )
+
+        # Reads, the ticket creation (Idempotency-Key) and the user upsert are safe to
+        # repeat: VendorClient retries them. Comments are written once per attempt.
+        self.http = client(settings.attempts)
+        self.writes = SingleWrites(client(1), settings.max_wait, sleep)
 
     def close(self) -> None:
         self.http.close()
+        self.writes.close()
 
     # ------------------------------------------------------------ the port
 
@@ -208,8 +219,10 @@ class ZendeskReplies:
         update: dict[str, Any],
     ) -> str:
         """The outbox id of the comment carrying ``key`` on the contact's ticket: found, or
-        added (to the open ticket, or to a new one)."""
-        for _ in range(3):  # a stale ticket (closed, deleted) is forgotten and looked up again
+        added (to the open ticket, or to a new one). Every attempt looks for the key before
+        it writes: an earlier attempt may have been written though its answer was lost."""
+        attempts = self.settings.attempts
+        for attempt in range(1, attempts + 1):
             ticket_id, closed_id = self._ticket_of(ref)
             if ticket_id is None:
                 return self._create(ref, key, comment, meta, new_ticket(), closed_id)
@@ -222,16 +235,19 @@ class ZendeskReplies:
                     f"Zendesk's cap is {COMMENT_CAP}: no comment can be added"
                 )
             body = {"ticket": {**update, "comment": comment, "metadata": meta}}
-            response = self.http.request(
-                "PUT", f"/tickets/{ticket_id}.json", json=body, expect=(404, 422)
+            response = self.writes.send(
+                attempt, attempts, "PUT", f"/tickets/{ticket_id}.json", json=body, expect=(404, 422)
             )
+            if response is None:
+                continue  # throttled, failed or unanswered: look again, then write again
             if response.status_code == 404 or _closed(response):
-                self.store.remember_ticket(VENDOR, ref, None)
+                self.store.remember_ticket(VENDOR, ref, None)  # deleted or closed: look it up
+                self.writes.last = f"zendesk ticket {ticket_id} is gone or closed"
                 continue
             if response.status_code == 422:
                 raise Refused(_refusal(ticket_id, response))
             return self._outbox(ticket_id, key, response)
-        raise Unavailable(f"zendesk: the ticket of {ref} kept changing; try again")
+        raise Unavailable(f"{self.writes.last} after {attempts} attempts")
 
     def _ticket_of(self, ref: str) -> tuple[str | None, str | None]:
         """(the contact's open ticket, its newest closed ticket) by the remembered id or
