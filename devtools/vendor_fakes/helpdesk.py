@@ -14,9 +14,9 @@ second comment with the same key is a second row, keyed ``<key>#dup2``.
 Faithful where the adapters depend on it: HTTP Basic auth (401 without it), Zendesk's
 ``Idempotency-Key`` on ticket creation, its 422s (a closed ticket, the comment cap —
 ``comment_cap``, 5,000 by default), cursor pagination of audits and messages, the
-``Retry-After`` 429s (Zendesk's plain-text body; Gorgias's leaky bucket of 40 per 20 s with
-``X-Gorgias-Account-Api-Call-Limit``). ``inject`` makes the next requests fail (before or,
-``lost=True``, after doing the work) for the retry tests.
+``Retry-After`` 429s (Zendesk's plain-text body; Gorgias's leaky bucket of 40 per 20 s —
+``gorgias_bucket`` — with ``X-Gorgias-Account-Api-Call-Limit``). ``inject`` makes the next
+requests fail (before or, ``lost=True``, after doing the work) for the retry tests.
 """
 
 from __future__ import annotations
@@ -160,12 +160,14 @@ class HelpdeskFake:
         zendesk_credentials: tuple[str, str] | None = None,
         gorgias_credentials: tuple[str, str] | None = None,
         comment_cap: int = 5000,
+        gorgias_bucket: int = GORGIAS_BUCKET,
     ) -> None:
         self.shop = shop
         self.clock = clock
         self.zendesk_credentials = zendesk_credentials
         self.gorgias_credentials = gorgias_credentials
         self.comment_cap = comment_cap
+        self.gorgias_bucket = gorgias_bucket
         self._lock = threading.RLock()
         self._ids = 1000
         self.z_users: dict[int, ZUser] = {}
@@ -265,7 +267,7 @@ class HelpdeskFake:
             response: Response = handler(request, body, **params)
             if vendor == "gorgias":
                 response.headers["X-Gorgias-Account-Api-Call-Limit"] = (
-                    f"{math.ceil(fake._g_level)}/{GORGIAS_BUCKET}"
+                    f"{math.ceil(fake._g_level)}/{fake.gorgias_bucket}"
                 )
             if injected is not None:  # done, and the answer lost on the way
                 return _injected_response(injected)
@@ -354,17 +356,18 @@ class HelpdeskFake:
                         },
                     )
                 return None
-            drain = GORGIAS_BUCKET / GORGIAS_WINDOW
+            bucket = self.gorgias_bucket
+            drain = bucket / GORGIAS_WINDOW
             self._g_level = max(0.0, self._g_level - (now - self._g_at) * drain)
             self._g_at = now
-            if self._g_level + 1 > GORGIAS_BUCKET:
-                wait = math.ceil((self._g_level + 1 - GORGIAS_BUCKET) / drain)
+            if self._g_level + 1 > bucket:
+                wait = math.ceil((self._g_level + 1 - bucket) / drain)
                 return JSONResponse(
                     {"error": {"msg": "Too Many Requests"}},
                     status_code=429,
                     headers={
                         "Retry-after": str(wait),
-                        "X-Gorgias-Account-Api-Call-Limit": f"{GORGIAS_BUCKET}/{GORGIAS_BUCKET}",
+                        "X-Gorgias-Account-Api-Call-Limit": f"{bucket}/{bucket}",
                     },
                 )
             self._g_level += 1
@@ -711,7 +714,7 @@ class HelpdeskFake:
             reply = Reply(
                 channel=_CHANNEL_BACK.get(message["channel"], Channel.email),
                 to=to,
-                subject=message.get("subject") or ticket.subject,
+                subject=message.get("subject"),  # an SMS or chat message has none
                 body=text,
             )
             self._deliver(contact, key, fallback, reply)

@@ -284,9 +284,8 @@ def test_implicit_tls(certificate: tuple[Path, Path]) -> None:
 
 
 def test_starttls_on_a_server_without_it_is_refused() -> None:
-    with smtp_server() as (inbox, port):
-        with pytest.raises(Refused, match="does not offer"):
-            SmtpReplies(_settings(port, security="starttls")).send_reply(CONTACT, REPLY, "k1")
+    with smtp_server() as (inbox, port), pytest.raises(Refused, match="does not offer"):
+        SmtpReplies(_settings(port, security="starttls")).send_reply(CONTACT, REPLY, "k1")
     assert inbox.messages == []
 
 

@@ -400,7 +400,8 @@ class GorgiasReplies:
         threshold = self.settings.slow_at * limit
         if limit <= 0 or used < threshold:
             return
-        wait = (used - threshold + 1) / self.settings.drain_per_second
+        drain = limit / self.settings.window_seconds  # the account's bucket, as it says
+        wait = (used - threshold + 1) / drain
         self._sleep(min(wait, self.settings.window_seconds))
 
     def _sender(self) -> dict[str, Any]:
