@@ -329,6 +329,23 @@ def test_a_refusal_quoting_the_customers_address_is_redacted() -> None:
     assert "claire@example.com" not in str(err.value)
 
 
+@respx.mock
+def test_a_vendor_400_quoting_the_customer_is_redacted_but_ids_are_kept() -> None:
+    respx.get(f"{API}/tickets.json").mock(
+        return_value=httpx.Response(200, json={"tickets": [_ticket(1564245)]})
+    )
+    respx.get(f"{API}/tickets/1564245/audits.json").mock(return_value=_audits())
+    respx.put(f"{API}/tickets/1564245.json").mock(
+        return_value=httpx.Response(400, text="Bad request for claire@example.com, +1 555 123 4567")
+    )
+    zendesk, _ = _adapter()
+    with pytest.raises(Refused) as err:
+        zendesk.send_reply(CONTACT, REPLY, f"{CONTACT}:r2")
+    assert str(err.value) == (
+        "zendesk PUT /tickets/1564245.json: HTTP 400: Bad request for [email], [phone]"
+    )
+
+
 # ---------------------------------------------------------------- the comment cap
 
 

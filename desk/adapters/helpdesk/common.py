@@ -9,7 +9,8 @@ import hashlib
 import json
 import os
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -17,9 +18,9 @@ import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from desk.adapters.http import RETRYABLE_STATUS, VendorClient, retry_after, short_message
-from desk.logs import redact_text
+from desk.logs import EMAIL, redact_text
 from desk.models import Reply
-from desk.ports import Unavailable
+from desk.ports import Refused, Unavailable
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -206,3 +207,24 @@ class SingleWrites:
                 asked = min(self.max_wait, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
             self.sleep(min(asked, self.max_wait))
         return None
+
+
+@contextmanager
+def redacted_errors() -> Iterator[None]:
+    """The port's errors with email addresses and phone numbers taken out of their text
+    (``VendorClient`` quotes a vendor's 4xx as it came; a validation error may name the
+    customer), their types kept."""
+    try:
+        yield
+    except (Refused, Unavailable) as err:
+        raise type(err)(_redacted(str(err))) from None
+
+
+def _redacted(text: str) -> str:
+    """Emails out of the whole text; phone-like numbers only out of the vendor's words after
+    ``HTTP <status>:`` (a ticket id of seven digits is not a phone number)."""
+    head, sep, tail = text.partition(": HTTP ")
+    if sep:
+        status, colon, words = tail.partition(": ")
+        text = head + sep + status + colon + redact_text(words)
+    return EMAIL.sub("[email]", text)

@@ -50,6 +50,7 @@ from desk.adapters.helpdesk.common import (
     checked_base_url,
     contact_ref,
     key_marker,
+    redacted_errors,
     response_words,
     settings_from_env,
 )
@@ -237,7 +238,8 @@ class GorgiasReplies:
                 fields["customer"] = {"email": reply.to}
             return fields
 
-        outbox = self._message_once(contact_ref(contact_id), key, message, new_ticket)
+        with redacted_errors():
+            outbox = self._message_once(contact_ref(contact_id), key, message, new_ticket)
         return self.store.record(key, VENDOR, contact_id, outbox)
 
     def alert_supervisors(self, contact_id: str, text: str, level: int, key: str) -> str:
@@ -269,7 +271,10 @@ class GorgiasReplies:
                 fields["assignee_team"] = {"id": self.settings.alert_team_id}
             return fields
 
-        outbox = self._message_once(contact_ref(contact_id, kind="alerts"), key, note, new_ticket)
+        with redacted_errors():
+            outbox = self._message_once(
+                contact_ref(contact_id, kind="alerts"), key, note, new_ticket
+            )
         return self.store.record(key, VENDOR, contact_id, outbox)
 
     # ------------------------------------------------------------ one message per key

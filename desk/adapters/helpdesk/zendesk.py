@@ -48,6 +48,7 @@ from desk.adapters.helpdesk.common import (
     checked_base_url,
     contact_ref,
     digest,
+    redacted_errors,
     response_words,
     settings_from_env,
 )
@@ -179,7 +180,8 @@ class ZendeskReplies:
                 fields["group_id"] = self.settings.group_id
             return fields
 
-        outbox = self._comment_once(ref, key, comment, meta, new_ticket, {})
+        with redacted_errors():
+            outbox = self._comment_once(ref, key, comment, meta, new_ticket, {})
         return self.store.record(key, VENDOR, contact_id, outbox)
 
     def alert_supervisors(self, contact_id: str, text: str, level: int, key: str) -> str:
@@ -202,9 +204,10 @@ class ZendeskReplies:
                 fields["group_id"] = self.settings.alert_group_id
             return fields
 
-        outbox = self._comment_once(
-            ref, key, comment, meta, new_ticket, {"priority": _priority(level)}
-        )
+        with redacted_errors():
+            outbox = self._comment_once(
+                ref, key, comment, meta, new_ticket, {"priority": _priority(level)}
+            )
         return self.store.record(key, VENDOR, contact_id, outbox)
 
     # ------------------------------------------------------------ one comment per key
