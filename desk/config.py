@@ -233,6 +233,20 @@ class Settings(BaseSettings):
 
     temporal_port: int = Field(7233, ge=1, le=65535)
 
+    # ---- adapters (desk/adapters/wiring.py; README "Connecting the merchant's systems")
+    order_system: Literal["sandbox", "shopify"] = Field(
+        "sandbox", description="customers, orders, stock, cancellations, address changes"
+    )
+    payments: Literal["order_system", "stripe"] = Field(
+        "order_system", description="refunds: through the order system, or Stripe"
+    )
+    carriers: Literal["sandbox", "direct", "easypost", "aftership"] = Field(
+        "sandbox", description="tracking: per-carrier APIs (direct) or an aggregator"
+    )
+    helpdesk: Literal["sandbox", "vendor"] = Field(
+        "sandbox", description="replies: vendor = DESK_HELPDESK_REPLIES (zendesk, gorgias)"
+    )
+
     # ---- supervisors (desk/supervisors.py)
     supervisors_file: str | None = Field(
         None, description="the supervisor registry (YAML); default <data_dir>/supervisors.yaml"

@@ -4,6 +4,7 @@ own record, kept in its database, and attached to the customers the order system
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,11 +52,24 @@ def _claim(row: DeskClaimRow) -> Claim:
     return Claim(kind=ClaimKind(row.kind), at=row.at, contact_id=row.contact_id)
 
 
+class OrdersWithoutClaims(Protocol):
+    """An ``OrderSystem`` but for claims (the merchant's systems keep none)."""
+
+    def find_customer(self, identity: str) -> Customer | None: ...
+    def find_customer_by_id(self, customer_id: str) -> Customer | None: ...
+    def get_order(self, number: str) -> Order: ...
+    def latest_order(self, customer_id: str) -> Order | None: ...
+    def recent_order_numbers(self, customer_id: str, since: datetime) -> list[str]: ...
+    def stock(self, skus: list[str]) -> dict[str, int]: ...
+    def cancel_lines(self, order_number: str, skus: list[str], key: str) -> Order: ...
+    def update_address(self, order_number: str, address: Address, key: str) -> Order: ...
+
+
 class WithDeskClaims:
     """An order system whose claims live in the desk's database: every other call goes to
     the order system itself."""
 
-    def __init__(self, orders: OrderSystem, claims: DeskClaims) -> None:
+    def __init__(self, orders: OrdersWithoutClaims | OrderSystem, claims: DeskClaims) -> None:
         self.orders = orders
         self.claims = claims
 

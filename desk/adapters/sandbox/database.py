@@ -114,7 +114,10 @@ class SandboxDatabase:
         migrations.upgrade(self.engine)
 
     def drop_all(self) -> None:
-        Base.metadata.drop_all(self.engine)
+        from desk.adapters.sandbox import migrations
+
+        for metadata in migrations.METADATA:
+            metadata.drop_all(self.engine)
         with self.engine.begin() as connection:
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 

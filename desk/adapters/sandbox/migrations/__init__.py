@@ -22,7 +22,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from desk.adapters.helpdesk.store import metadata as helpdesk_metadata
+from desk.adapters.sandbox.tables import Base
+
 _HERE = Path(__file__).resolve().parent
+# Every table of the desk's database: the sandbox shop and the desk's own records, and the
+# helpdesk adapters' record of what was sent (one message per key).
+METADATA = [Base.metadata, helpdesk_metadata]
 
 
 def _config(connection: object) -> Config:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from desk.adapters.sandbox.tables import Base
+from desk.adapters.sandbox.migrations import METADATA
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=METADATA,
     render_as_batch=True,  # SQLite alters tables by copying them
     compare_type=True,
 )
