@@ -308,9 +308,9 @@ class AftershipTracking(CarrierAdapter):
             found = self._register(number, hint)
         if found is None:
             raise TrackingNotFound("AfterShip", number, str(NOT_FOUND), "not registered")
-        if not objs(found.get("checkpoints")):
-            carrier = carrier_slug(text(found.get("slug"))) or hint or Carrier.usps
-            return TraceResult(shipment=empty_shipment(carrier, number))
+        if carrier_slug(text(found.get("slug"))) is None and hint is None:
+            # A tracking AfterShip could not place yet ("unrecognized"): no scans.
+            return TraceResult(shipment=empty_shipment(Carrier.usps, number))
         try:
             shipment = parse(found, hint)
         except (CarrierFormatError, CarrierErrorResponse) as err:

@@ -283,14 +283,11 @@ class EasypostTracking(CarrierAdapter):
         number = normalise_tracking(tracking)
         hint = self._carriers.get(number)
         tracker = self._tracker(number, hint)
-        if not objs(tracker.get("tracking_details")) and text(tracker.get("status")) in {
-            "unknown",
-            "error",
-            "",
-        }:
-            shipment = empty_shipment(
-                carrier_named(text(tracker.get("carrier"))) or hint or Carrier.usps, number
-            )
+        if carrier_named(text(tracker.get("carrier"))) is None and hint is None:
+            # A Tracker EasyPost could not place yet ("unknown", no carrier): no scans.
+            if objs(tracker.get("tracking_details")):
+                raise Unavailable(f"EasyPost tracks {number} with no carrier the desk knows")
+            shipment = empty_shipment(Carrier.usps, number)
         else:
             try:
                 shipment = parse(tracker, hint)
