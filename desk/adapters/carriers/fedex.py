@@ -170,9 +170,10 @@ def _offset_of(rows: list[dict[str, Any]]) -> timezone | None:
 def _latest(result: dict[str, Any]) -> datetime:
     rows = objs(result.get("scanEvents"))
     offset = _offset_of(rows)
-    stamps = [parse_instant(r.get("date"), offset) for r in rows]
-    stamps += [parse_instant(d.get("dateTime"), offset) for d in objs(result.get("dateAndTimes"))]
-    known = [s for s in stamps if s is not None]
+    known = [s for s in (parse_instant(r.get("date"), offset) for r in rows) if s is not None]
+    if not known:  # no scans: the dates FedEx gives (ship, estimated delivery)
+        dates = objs(result.get("dateAndTimes"))
+        known = [s for s in (parse_instant(d.get("dateTime"), offset) for d in dates) if s]
     return max(known) if known else datetime.min.replace(tzinfo=UTC)
 
 
