@@ -238,6 +238,7 @@ def test_a_claim_already_filed_for_the_number_is_returned_not_filed_again() -> N
     ep, _ = adapter()
     case = ep.file_search(NUMBER, "lost in transit", NOW, "another-key", carrier=Carrier.usps)
     assert case.case_number == existing["id"] and case.status == "not_found"
+    assert case.reason == "Test description"  # the first claim's, as the port promises
     assert not filed.called
     traced = ep.trace(NUMBER, datetime(2024, 8, 1, tzinfo=UTC), carrier=Carrier.usps)
     assert traced.case is not None and traced.case.case_number == existing["id"]

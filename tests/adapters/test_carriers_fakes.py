@@ -256,8 +256,9 @@ def test_an_easypost_claim_goes_through_the_sandboxs_search_and_comes_back_found
     assert case.case_number.startswith("clm_") and case.status == "open" and case.kind == "claim"
     [sandbox_case] = shop.carrier_cases(T0)
     assert sandbox_case.reason.startswith("delivered, not received")
-    again = route.file_search(tracking, "delivered, not received", T0, "another-key")
+    again = route.file_search(tracking, "misdelivery", T0, "another-key")
     assert again.case_number == case.case_number and len(shop.carrier_cases(T0)) == 1
+    assert again.reason == "delivered, not received"
 
     fakes.now.at = T0 + timedelta(hours=1)
     traced = route.trace(tracking, fakes.now.at)

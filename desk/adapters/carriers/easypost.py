@@ -30,6 +30,7 @@ was delivered, else not_found; cancelled → not_found.
 from __future__ import annotations
 
 import base64
+import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -87,6 +88,7 @@ EASYPOST_CARRIER: dict[Carrier, str] = {
     Carrier.dhl: "DHLExpress",
 }
 CaseStatus = Literal["open", "found", "not_found"]
+_DESK_KEY = re.compile(r"\s*\(desk request [^)]*\)$")
 
 
 class EasypostSettings(BaseModel):
@@ -357,8 +359,8 @@ class EasypostTracking(CarrierAdapter):
         if not self.settings.claims:
             raise self.needs_operator(carrier, number, reason)
         existing = self._claim_for(number)
-        if existing is not None:
-            return self._as_case(existing, number, carrier, reason, filed_at)
+        if existing is not None:  # the first claim, with its own reason and time
+            return self._as_case(existing, number, carrier, "", filed_at)
         email = self.settings.claim_email or (self.ship_from.email if self.ship_from else None)
         amount = self._claim_amount(number, carrier)
         if not email or amount is None:
@@ -402,8 +404,8 @@ class EasypostTracking(CarrierAdapter):
     def _case(self, number: str, carrier: Carrier) -> CarrierCase | None:
         try:
             claim = self._claim_for(number)
-        except (Refused, NotFound):
-            return None  # a key without claim rights still traces
+        except (Refused, NotFound, Unavailable):
+            return None  # a key without claim rights, or claims down: the trace still counts
         if claim is None:
             return None
         return self._as_case(claim, number, carrier, text(claim.get("description")), None)
@@ -417,19 +419,20 @@ class EasypostTracking(CarrierAdapter):
         filed_at: datetime | None,
     ) -> CarrierCase:
         created = parse_instant(claim.get("created_at")) or filed_at or datetime.now(UTC)
+        described = _DESK_KEY.sub("", text(claim.get("description")))
         return CarrierCase(
             case_number=text(claim.get("id")),
             carrier=carrier,
             tracking=number,
             kind="claim",
-            reason=reason or text(claim.get("description")),
+            reason=reason or described,
             filed_at=created,
             status=claim_status(claim),
         )
 
     def _claim_amount(self, number: str, carrier: Carrier) -> float | None:
-        tracker = self._find_tracker(number, carrier)
-        shipment_id = text(tracker.get("shipment_id")) if tracker else ""
+        tracker = self._tracker(number, carrier)
+        shipment_id = text(tracker.get("shipment_id"))
         if shipment_id:
             response = self.call("GET", f"/shipments/{shipment_id}", expect=(404,))
             if response.status_code == 200:
