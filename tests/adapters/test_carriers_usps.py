@@ -399,3 +399,35 @@ def test_settings_come_from_desk_usps_variables_and_name_a_bad_one() -> None:
                 "DESK_USPS_QUOTA_PER_HOUR": "0",
             }
         )
+
+
+def test_summary_responses_are_read_from_their_sentences() -> None:
+    # The older envelope in USPS's own README (S2), and the spec's TrackingSummary.
+    older = {
+        "TrackResults": {
+            "RequestSeqNumber": None,
+            "TrackInfo": {
+                "@ID": "XXXXXXXXXXXXXXXXXXXX",
+                "TrackSummary": "USPS is now in possession of your item as of 7:31 am on "
+                "February 15, 2023 in RICHMOND, VA 23227.",
+            },
+        }
+    }
+    [accepted] = usps.parse(older).events
+    assert accepted.status == ScanStatus.accepted and accepted.city == "RICHMOND"
+    assert accepted.at == datetime(2023, 2, 15, 7, 31, tzinfo=UTC)
+    summary = {
+        "trackingNumber": NUMBER,
+        "expectedDeliveryDate": "2024-11-23",
+        "eventSummaries": [
+            "Your item was delivered to an individual at the address at 1:10 pm on "
+            "November 23, 2024 in MILWAUKEE, WI 53207.",
+            "Your item is out for delivery at 8:28 am on November 23, 2024 in MILWAUKEE, WI 53207.",
+        ],
+    }
+    shipment = usps.parse(summary)
+    assert [e.status for e in shipment.events] == [
+        ScanStatus.out_for_delivery,
+        ScanStatus.delivered,
+    ]
+    assert reading(shipment).proof == "strong"  # "delivered to an individual"

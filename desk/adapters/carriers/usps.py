@@ -20,9 +20,10 @@ What USPS sends, and how the desk reads it (``/work/shared/vendors/usps_tracking
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import timezone
+from datetime import UTC, datetime, timezone
 from typing import Any
 
 import httpx
@@ -92,8 +93,12 @@ def parse(payload: Any) -> Shipment:
         error = obj(body.get("error"))
         raise CarrierErrorResponse(VENDOR, text(error.get("code")), text(error.get("message")))
     if "TrackResults" in body:
-        raise CarrierFormatError(
-            VENDOR, "TrackResults", "a SUMMARY response has no events; ask with expand=DETAIL"
+        return _summary(body)
+    if "eventSummaries" in body and "trackingEvents" not in body:
+        return _summary_sentences(
+            text(body.get("trackingNumber")),
+            [text(v) for v in body.get("eventSummaries") or [] if text(v)],
+            expected_from(body.get("expectedDeliveryDate")),
         )
     if "trackingEvents" not in body and "trackingNumber" not in body:
         keys = ", ".join(sorted(body)[:8]) or "none"
@@ -125,6 +130,59 @@ def parse(payload: Any) -> Shipment:
     )
 
 
+_WAS_DELIVERED = re.compile(r"\b(?:was|has been) delivered\b")
+_SENTENCE_TIME = re.compile(
+    r"(\d{1,2}:\d{2}\s*[ap]\.?m\.?)\s+on\s+([A-Z][a-z]+ \d{1,2},? \d{4})", re.IGNORECASE
+)
+_SENTENCE_PLACE = re.compile(r"\bin ([A-Z][A-Z .'-]+?)(?:,\s*[A-Z]{2})?(?:\s+\d{5})?\.?$")
+
+
+def _summary(body: dict[str, Any]) -> Shipment:
+    """A SUMMARY response (the older ``TrackResults`` envelope): its sentences, newest
+    first, are the only events (times in the sentences, read as UTC: no offset is given)."""
+    info = obj(obj(body.get("TrackResults")).get("TrackInfo"))
+    if not info:
+        raise CarrierFormatError(VENDOR, "TrackResults.TrackInfo", "missing")
+    sentences = [text(info.get("TrackSummary"))]
+    details = info.get("TrackDetail")
+    sentences += [text(d) for d in (details if isinstance(details, list) else [details])]
+    return _summary_sentences(text(info.get("@ID")), [t for t in sentences if t], None)
+
+
+def _summary_sentences(number: str, sentences: list[str], expected: Any) -> Shipment:
+    events = []
+    for sentence in reversed(sentences):
+        when = _SENTENCE_TIME.search(sentence)
+        if when is None:
+            continue
+        clock, day = when.group(1).replace(".", "").upper(), when.group(2).replace(",", "")
+        try:
+            at = datetime.strptime(f"{day} {clock.replace(' ', '')}", "%B %d %Y %I:%M%p")
+        except ValueError:
+            continue
+        status, exception = event_status(sentence, "")
+        place = _SENTENCE_PLACE.search(sentence)
+        # The sentence for "Delivered, Left with Individual" says "to an individual".
+        handed = (
+            "Left with Individual" if "delivered to an individual" in sentence.lower() else None
+        )
+        events.append(
+            ScanEvent(
+                at=at.replace(tzinfo=UTC),
+                status=status,
+                description=describe(sentence, handed),
+                city=place.group(1).strip() if place else None,
+                exception=exception,
+            )
+        )
+    return Shipment(
+        carrier=Carrier.usps,
+        tracking=number,
+        expected_delivery=expected,
+        events=oldest_first(events),
+    )
+
+
 def not_yet_available(body: Any) -> bool:
     """The 400 USPS answers for a number it has no scans for yet (code 150001, "12: A
     status update is not yet available ...")."""
@@ -138,7 +196,8 @@ def event_status(kind: str, code: str) -> tuple[ScanStatus, ExceptionKind | None
     lowered = kind.lower()
     if exception_from_text(kind) == ExceptionKind.return_to_sender or "original sender" in lowered:
         return ScanStatus.exception, ExceptionKind.return_to_sender
-    if (code == "01" or lowered.startswith("delivered")) and "for final delivery" not in lowered:
+    delivered = lowered.startswith("delivered") or bool(_WAS_DELIVERED.search(lowered))
+    if (code == "01" or delivered) and "for final delivery" not in lowered:
         return ScanStatus.delivered, None
     if code in {"GX", "MA"} or any(
         w in lowered for w in ("label created", "pre-shipment", "awaiting item", "pre shipment")
