@@ -157,3 +157,28 @@ def test_bad_routes_and_no_carrier_at_all_are_config_errors() -> None:
         CarrierRouter.from_env({})
     with pytest.raises(ConfigError, match="DESK_UPS_CLIENT_SECRET"):
         CarrierRouter.from_env({"DESK_UPS_CLIENT_ID": "x"})
+
+
+def test_a_number_no_carrier_knows_is_the_ports_own_not_found() -> None:
+    """Temporal reports an error under its exact type name; only the ports' names are final
+    for the activities' retry policy (FINAL_ERRORS), so adapters raise NotFound itself."""
+    import httpx
+    import respx
+    from pydantic import SecretStr
+
+    from desk.adapters.carriers import UpsSettings
+    from desk.ports import FINAL_ERRORS
+    from tests.adapters.carrier_kit import payload
+
+    base = "https://ups.test"
+    ups = UpsTracking(UpsSettings(client_id="i", client_secret=SecretStr("s"), base_url=base))
+    with respx.mock:
+        respx.post(f"{base}/security/v1/oauth/token").mock(
+            return_value=httpx.Response(200, json=payload("ups_token.json"))
+        )
+        respx.get(f"{base}/api/track/v1/details/1Z0").mock(
+            return_value=httpx.Response(200, json=payload("ups_not_found.json"))
+        )
+        with pytest.raises(NotFound) as err:
+            ups.trace("1Z0", AT)
+    assert type(err.value).__name__ in FINAL_ERRORS

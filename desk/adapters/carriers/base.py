@@ -5,12 +5,14 @@ and ``file_search`` handed to a person where the vendor has no API for it
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import httpx
 
-from desk.adapters.carriers.common import OAuthToken, as_of_view
+from desk.adapters.carriers.common import OAuthToken, TrackingNotFound, as_of_view
 from desk.adapters.carriers.search import (
     DetailsLookup,
     SearchNeedsOperator,
@@ -19,7 +21,7 @@ from desk.adapters.carriers.search import (
 )
 from desk.adapters.http import VendorAuthError, VendorClient, short_message
 from desk.models import Carrier, CarrierCase, Shipment, TraceResult
-from desk.ports import Refused, Unavailable
+from desk.ports import NotFound, Refused, Unavailable
 
 
 class CarrierAdapter:
@@ -46,7 +48,8 @@ class CarrierAdapter:
 
     def trace(self, tracking: str, as_of: datetime) -> TraceResult:
         """What the carrier says now, with events later than ``as_of`` dropped."""
-        return as_of_view(self.current(tracking), as_of)
+        with port_errors():
+            return as_of_view(self.current(tracking), as_of)
 
     def current(self, tracking: str) -> TraceResult:
         raise NotImplementedError
@@ -96,6 +99,17 @@ class CarrierAdapter:
 
     def close(self) -> None:
         self.client.close()
+
+
+@contextmanager
+def port_errors() -> Iterator[None]:
+    """The port's own ``NotFound`` for a carrier's "no such number": Temporal reports an
+    error under its exact type name, and only the ports' names are final for the
+    activities' retry policy (``desk.ports.FINAL_ERRORS``), not a subclass's."""
+    try:
+        yield
+    except TrackingNotFound as err:
+        raise NotFound(str(err)) from None
 
 
 def json_body(response: httpx.Response, vendor: str) -> Any:

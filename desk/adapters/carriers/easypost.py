@@ -39,7 +39,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, Field, SecretStr
 
-from desk.adapters.carriers.base import CarrierAdapter, json_body
+from desk.adapters.carriers.base import CarrierAdapter, json_body, port_errors
 from desk.adapters.carriers.common import (
     CarrierErrorResponse,
     CarrierFormatError,
@@ -352,6 +352,12 @@ class EasypostTracking(CarrierAdapter):
     ) -> CarrierCase:
         """A loss claim through EasyPost's Claims API; at most one per number (a claim
         already filed is returned)."""
+        with port_errors():
+            return self._file_claim(tracking, reason, filed_at, key, carrier)
+
+    def _file_claim(
+        self, tracking: str, reason: str, filed_at: datetime, key: str, carrier: Carrier | None
+    ) -> CarrierCase:
         number = normalise_tracking(tracking)
         if carrier is not None:
             self._carriers[number] = carrier
