@@ -61,8 +61,10 @@ class SearchNeedsOperator(Exception):
         self.request = request
 
 
-# The port errors a retry cannot fix, by the type name Temporal reports them under.
-FINAL_ERRORS = ["NotFound", "Conflict", "Refused"]
+# The errors a retry cannot fix, by the exact type name Temporal reports them under (a
+# subclass is reported under its own name, so each is listed): the ports' answers, a
+# vendor refusing our credentials, and input a port refuses as invalid.
+FINAL_ERRORS = ["NotFound", "Conflict", "Refused", "VendorAuthError", "ValueError"]
 
 
 class OrderSystem(Protocol):
