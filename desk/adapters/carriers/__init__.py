@@ -154,7 +154,7 @@ class CarrierRouter:
         ship_from = ShipFromSettings.from_env(source)
         common: dict[str, Any] = {"ship_from": ship_from, "details": details, **adapter_options}
         vendors: dict[str, CarrierTracking] = {}
-        hinted = {k: v for k, v in common.items() if k != "clock"}
+        aggregators = {k: v for k, v in common.items() if k != "clock"}  # no token clock
         if source.get("DESK_USPS_CLIENT_ID"):
             vendors["usps"] = UspsTracking(UspsSettings.from_env(source), **common)
         if source.get("DESK_UPS_CLIENT_ID"):
@@ -162,9 +162,11 @@ class CarrierRouter:
         if source.get("DESK_FEDEX_CLIENT_ID"):
             vendors["fedex"] = FedexTracking(FedexSettings.from_env(source), **common)
         if source.get("DESK_EASYPOST_API_KEY"):
-            vendors["easypost"] = EasypostTracking(EasypostSettings.from_env(source), **hinted)
+            vendors["easypost"] = EasypostTracking(EasypostSettings.from_env(source), **aggregators)
         if source.get("DESK_AFTERSHIP_API_KEY"):
-            vendors["aftership"] = AftershipTracking(AftershipSettings.from_env(source), **hinted)
+            vendors["aftership"] = AftershipTracking(
+                AftershipSettings.from_env(source), **aggregators
+            )
         aggregator = vendors.get("easypost") or vendors.get("aftership")
         adapters: dict[Carrier, CarrierTracking] = {
             c: vendors[c.value] for c in Carrier if c.value in vendors
