@@ -9,6 +9,8 @@ desk classify [TEXT]          intent, confidence, order numbers... as JSON lines
 desk eval classifier          accuracy, precision/recall, confusion, calibration
 desk eval actions             what real messages make the desk do, end to end
 desk carrier tasks | filed   carrier searches a person files by hand (USPS), and their case numbers
+desk carrier read --format usps|ups|fedex|easypost|aftership FILE
+                             the desk's reading of a saved carrier tracking response (JSON)
 desk escalations             the supervisors' queue
 desk show CONTACT_ID         one contact's snapshot
 desk decide CONTACT_ID approve|override|reject|take_over|close [--note ...] [...]
@@ -92,6 +94,19 @@ def _parser() -> argparse.ArgumentParser:
     filed.add_argument("task_id", help="the task (TASK-<n>) from `desk carrier tasks`")
     filed.add_argument("case_number", help="the carrier's case number")
     filed.add_argument("--by", required=True, help="who filed it (recorded on the contact)")
+    read = carrier_sub.add_parser(
+        "read", help="the desk's reading of a saved carrier tracking response (JSON)"
+    )
+    read.add_argument(
+        "--format",
+        dest="fmt",
+        required=True,
+        choices=["usps", "ups", "fedex", "easypost", "aftership"],
+    )
+    read.add_argument("file", help="the vendor's tracking response, saved as JSON")
+    read.add_argument("--now", help="read it as of this ISO time (default: now)")
+    read.add_argument("--lat", type=float, help="the delivery address's latitude (GPS proof)")
+    read.add_argument("--lon", type=float, help="the delivery address's longitude")
     sub.add_parser("escalations", help="list escalated contacts (the supervisor queue)")
     show = sub.add_parser("show", help="print a contact's snapshot as JSON")
     show.add_argument("contact_id")
@@ -157,6 +172,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
         print(report_text(args.which, args.which_set))
         return 0
+    if args.command == "carrier" and args.carrier_command == "read":
+        from devtools.carrier_read import carrier_read_command
+
+        return carrier_read_command(args.fmt, args.file, args.now, args.lat, args.lon)
     settings = Settings.from_env()
     if args.command == "classify":
         from desk.classifier.choice import build_classifier
