@@ -240,8 +240,10 @@ class Settings(BaseSettings):
     payments: Literal["order_system", "stripe"] = Field(
         "order_system", description="refunds: through the order system, or Stripe"
     )
-    carriers: Literal["sandbox", "direct", "easypost", "aftership"] = Field(
-        "sandbox", description="tracking: per-carrier APIs (direct) or an aggregator"
+    carriers: Literal["sandbox", "vendor"] = Field(
+        "sandbox",
+        description="tracking and searches: vendor = every carrier whose DESK_<VENDOR>_* "
+        "credentials are set (USPS, UPS, FedEx, EasyPost, AfterShip), DESK_CARRIER_ROUTES",
     )
     helpdesk: Literal["sandbox", "vendor"] = Field(
         "sandbox", description="replies: vendor = DESK_HELPDESK_REPLIES (zendesk, gorgias)"

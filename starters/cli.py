@@ -39,9 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--once", action="store_true", help="exit after the report")
     demo.add_argument("--contacts", type=int, default=40, help="how many contacts to send")
     sub.add_parser("worker", help="run a worker against the configured Temporal")
-    sub.add_parser(
-        "doctor", help="check every configured part: keys, database, adapters, Temporal"
-    )
+    sub.add_parser("doctor", help="check every configured part: keys, database, adapters, Temporal")
     sub.add_parser("ingest", help="run the ingest API against the configured Temporal")
     seed = sub.add_parser("seed", help="create the sandbox shop tables and load the demo shop")
     seed.add_argument("--fresh", action="store_true", help="drop existing shop data first")
@@ -59,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         "--record",
         metavar="DIR",
         help="write each scenario's behaviour fingerprint (replies, ledger, states) as JSON",
+    )
+    run.add_argument(
+        "--vendors",
+        action="store_true",
+        help="through the production adapters (Shopify, USPS/UPS/FedEx/EasyPost, Zendesk) "
+        "talking HTTP to the vendor fakes on 127.0.0.1",
     )
     classify = sub.add_parser(
         "classify", help="read messages: one as an argument, or JSON lines on standard input"
@@ -150,7 +154,13 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
         history_dir = Path(args.histories) if args.histories else None
         record_dir = Path(args.record) if args.record else None
-        return await run_all(args.paths, args.jobs, history_dir=history_dir, record_dir=record_dir)
+        return await run_all(
+            args.paths,
+            args.jobs,
+            history_dir=history_dir,
+            record_dir=record_dir,
+            vendors=args.vendors,
+        )
     if args.command == "codec-key":
         from datetime import UTC, datetime
 

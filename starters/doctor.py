@@ -40,8 +40,10 @@ async def run_doctor(settings: Settings, policy: PolicyConfig) -> int:
     check("payload keys", lambda: ", ".join(load_keyring(settings).key_ids))
     check(
         "supervisors",
-        lambda: f"{len(registry_for(settings).supervisors)} in the registry"
-        + ("" if registry_for(settings).supervisors else " (every decision will be refused)"),
+        lambda: (
+            f"{len(registry_for(settings).supervisors)} in the registry"
+            + ("" if registry_for(settings).supervisors else " (every decision will be refused)")
+        ),
     )
     ports = None
     try:
@@ -70,8 +72,7 @@ async def _temporal(settings: Settings, results: list[tuple[bool, str, str]]) ->
     where = temporal_address(settings)
 
     async def reach() -> str:
-        client = await connect(settings)
-        await client.count_workflows()
+        client = await connect(settings)  # the SDK asks the server for its system info
         return f"{where}, namespace {client.namespace}"
 
     attempt: Awaitable[str] = asyncio.wait_for(reach(), TEMPORAL_TIMEOUT_S)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from desk.classifier import CLASSIFIER_VERSION
@@ -473,14 +471,12 @@ def test_normalise_repairs_typos_and_whitespace() -> None:
 # ---------------------------------------------------------------- purity and speed
 
 
-def test_is_deterministic_and_fast() -> None:
+def test_is_deterministic() -> None:
+    # Its speed is measured in benchmarks/classifier_speed.py (make bench), not here.
     texts = [text for text, _ in INTENTS]
     first = [classify(t) for t in texts]
-    start = time.perf_counter()
     again = [classify(t) for t in texts]
-    per_message = (time.perf_counter() - start) / len(texts)
     assert first == again
-    assert per_message < 0.005
 
 
 # ---------------------------------------------------------------- phrasings from the demo traffic
@@ -692,12 +688,3 @@ def test_bare_number_in_an_order_context(text: str, orders: list[str]) -> None:
 )
 def test_normalise_repairs_swapped_letters(typed: str, meant: str) -> None:
     assert normalise(f"it {typed} now") == f"it {meant} now"
-
-
-def test_short_message_is_fast() -> None:
-    text = "Hello! Could you tell me when #48821 will be delivered? I need the daypack."
-    classify(text)
-    start = time.perf_counter()
-    for _ in range(200):
-        classify(text)
-    assert (time.perf_counter() - start) / 200 < 0.002

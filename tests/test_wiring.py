@@ -93,3 +93,25 @@ def test_vendor_replies_go_through_the_helpdesk_and_the_registry_stays(tmp_path:
 def test_an_unknown_adapter_name_is_refused_by_the_settings(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="DESK_ORDER_SYSTEM"):
         Settings.from_env(_env(tmp_path, DESK_ORDER_SYSTEM="magento"))
+
+
+def test_vendor_carriers_route_by_the_shops_record(tmp_path: Path) -> None:
+    env = _env(
+        tmp_path,
+        DESK_CARRIERS="vendor",
+        DESK_USPS_CLIENT_ID="id",
+        DESK_USPS_CLIENT_SECRET="secret",
+        DESK_EASYPOST_API_KEY="EZTK_test",
+    )
+    ports = _ports(env)
+    try:
+        assert type(ports.carriers).__name__ == "CarrierRouter"
+        routes = dict(ports.checks)["carriers"]()
+        assert routes == "usps: UspsTracking, others: EasypostTracking"
+    finally:
+        ports.close()
+
+
+def test_vendor_carriers_need_one_carrier_configured(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no carrier configured: set DESK_USPS_CLIENT_ID"):
+        _ports(_env(tmp_path, DESK_CARRIERS="vendor"))

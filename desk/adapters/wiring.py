@@ -9,7 +9,7 @@ tasks, the helpdesk adapters' sent records, and, by default, the sandbox shop it
 | --- | --- | --- |
 | ``DESK_ORDER_SYSTEM`` | ``sandbox``, ``shopify`` | OrderSystem, Fulfilment (replacements) |
 | ``DESK_PAYMENTS`` | ``order_system``, ``stripe`` | Payments |
-| ``DESK_CARRIERS`` | ``sandbox``, ``direct``, ``easypost``, ``aftership`` | CarrierTracking |
+| ``DESK_CARRIERS`` | ``sandbox``, ``vendor`` | CarrierTracking (a ``CarrierRouter``) |
 | ``DESK_HELPDESK`` | ``sandbox``, ``vendor`` | Helpdesk (replies; the registry stays here) |
 """
 
@@ -167,9 +167,28 @@ def _payment_intent_template(env: Mapping[str, str]) -> Callable[[str], str]:
 
 
 def _carriers(settings: Settings, env: dict[str, str], ports: Ports) -> None:
-    if settings.carriers == "sandbox":
+    if settings.carriers != "vendor":
         return
-    raise ValueError(f"DESK_CARRIERS={settings.carriers} is not wired yet")
+    from desk.adapters.carriers import CarrierRouter
+
+    # The sandbox shop knows each parcel's carrier; other order systems are not asked by
+    # tracking number, so the number's shape names the carrier (an aggregator takes the
+    # rest). The SKUs and service inside come from the order in the workflow either way.
+    known = ports.store.known_shipment if settings.order_system == "sandbox" else None
+    router = CarrierRouter.from_env(env, known=known)
+    ports.carriers = router
+    for adapter in {id(a): a for a in [*router.adapters.values(), router.fallback] if a}.values():
+        closer = getattr(adapter, "close", None)
+        if callable(closer):
+            ports.closers.append(closer)
+    ports.checks.append(("carriers", lambda: _routes(router)))
+
+
+def _routes(router: Any) -> str:
+    routes = [f"{c.value}: {type(a).__name__}" for c, a in router.adapters.items()]
+    if router.fallback is not None:
+        routes.append(f"others: {type(router.fallback).__name__}")
+    return ", ".join(routes)
 
 
 def _helpdesk(settings: Settings, env: dict[str, str], ports: Ports) -> None:

@@ -20,6 +20,23 @@ _SECURED = re.compile(
 _EARTH_RADIUS_M = 6_371_000.0
 
 
+def with_merchant_record(traced: Shipment, record: Shipment | None) -> Shipment:
+    """A carrier's trace on the merchant's record of the parcel: carriers do not know which
+    SKUs are inside or the shop's service code (partial cancellations and replacements need
+    both), so those come from the record; the carrier's expected date wins over the
+    merchant's; a label either side voided is void."""
+    if record is None:
+        return traced
+    return traced.model_copy(
+        update={
+            "skus": list(record.skus) or list(traced.skus),
+            "service": record.service or traced.service,
+            "label_voided": traced.label_voided or record.label_voided,
+            "expected_delivery": traced.expected_delivery or record.expected_delivery,
+        }
+    )
+
+
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in metres (haversine)."""
     p1, p2 = math.radians(lat1), math.radians(lat2)

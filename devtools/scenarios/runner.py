@@ -12,6 +12,8 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,9 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from temporalio.testing import WorkflowEnvironment
 
 from desk.adapters.sandbox import SandboxShop
+from desk.adapters.wiring import Ports
 from desk.config import PolicyConfig
+from desk.identities import normalise_tracking
 from desk.models import (
     ContactSnapshot,
     ContactState,
@@ -43,6 +47,7 @@ from devtools.scenarios.format import (
     scenario_files,
 )
 from devtools.scenarios.loader import load_scenario_into
+from devtools.scenarios.vendors import seed_desk_claims, vendor_ports
 from devtools.test_server import start_test_server
 from workers.worker import build_worker
 from workflows.contact import ContactWorkflow
@@ -177,12 +182,15 @@ async def _play(
     supervisors: SupervisorRegistry,
     history_dir: Path | None = None,
     record_dir: Path | None = None,
+    vendors: bool = False,
 ) -> dict[str, Any]:
     if record_dir is not None:
         # A fixed weekday and hour: recordings made on different days compare equal.
         await _advance_to(env, pinned_t0(await env.get_current_time()))
     t0 = await env.get_current_time()
     load_scenario_into(shop, scenario, t0)
+    if vendors:
+        seed_desk_claims(shop, scenario, t0)
     events: list[tuple[timedelta, int, int, ScenarioMessage | ScenarioDecision]] = [
         (m.at, 0, i, m) for i, m in enumerate(scenario.messages)
     ] + [(d.at, 1, i, d) for i, d in enumerate(scenario.decisions)]
@@ -216,8 +224,12 @@ def _outcome(scenario: Scenario, snaps: list[ContactSnapshot], shop: SandboxShop
     # Every message held back (unverified, over the limits): no contact to report on.
     main = snaps[0] if snaps else ContactSnapshot(contact_id="", state=ContactState.new)
     numbers = [o.number for o in scenario.orders]
-    trackings = {s.tracking for o in scenario.orders for s in o.shipments}
+    trackings = {normalise_tracking(s.tracking) for o in scenario.orders for s in o.shipments}
     cases = [c for c in shop.carrier_cases() if c.tracking in trackings]
+    # A search no carrier API files (the vendors' USPS, UPS, FedEx) is filed by a person
+    # from the desk's prepared request: the task stands for the case until then.
+    tasks = [t for t in shop.open_tasks() if t.request.tracking in trackings]
+    case = cases[0].case_number if cases else tasks[0].task_id if tasks else None
     return {
         "scenario": scenario.name,
         "contact": main.contact_id or None,
@@ -229,7 +241,7 @@ def _outcome(scenario: Scenario, snaps: list[ContactSnapshot], shop: SandboxShop
         "proposed_resolution": main.proposed_resolution.kind.value
         if main.proposed_resolution
         else None,
-        "carrier_search": {"filed": bool(cases), "case": cases[0].case_number if cases else None},
+        "carrier_search": {"filed": bool(cases or tasks), "case": case},
         "refund_total": round(shop.refund_total(numbers or None), 2),
         "replacement_orders": shop.replacement_count(numbers or None),
         # Beyond SCHEMA.md's fields: what a reship and a return looked like.
@@ -264,27 +276,38 @@ async def run_scenario(
     policy: PolicyConfig | None = None,
     history_dir: Path | None = None,
     record_dir: Path | None = None,
+    vendors: bool = False,
 ) -> dict[str, Any]:
+    """One scenario on its own server and shop; ``vendors``: through the production
+    wiring's adapters and the vendor fakes (``devtools/scenarios/vendors.py``)."""
     try:
         scenario = load_scenario(path)
     except ScenarioError as err:
         return {"scenario": path.stem, "ok": False, "failed": ["file"], "error": str(err)}
     started = time.monotonic()
     env = await start_test_server(_quiet_runtime())
-    with tempfile.TemporaryDirectory(prefix="desk-scenario-") as tmp:
-        shop = SandboxShop(f"sqlite:///{Path(tmp) / 'shop.db'}")
+    with tempfile.TemporaryDirectory(prefix="desk-scenario-") as tmp, ExitStack() as stack:
+        shop_url = f"sqlite:///{Path(tmp) / 'shop.db'}"
+        shop = SandboxShop(shop_url)
         shop.create_all()
         try:
+            ports: SandboxShop | Ports = shop
+            if vendors:
+                ports = stack.enter_context(
+                    vendor_ports(shop, _clock_of(env), Path(tmp) / "data", shop_url)
+                )
             supervisors = scenario_supervisors(scenario)
             worker = build_worker(
                 env.client,
-                shop,
+                ports,
                 TASK_QUEUE,
                 policy or PolicyConfig(),
                 supervisors=supervisors,
             )
             async with env, worker:
-                outcome = await _play(env, scenario, shop, supervisors, history_dir, record_dir)
+                outcome = await _play(
+                    env, scenario, shop, supervisors, history_dir, record_dir, vendors
+                )
         except Exception as err:  # a broken scenario run is reported, the others still run
             return {
                 "scenario": scenario.name,
@@ -293,10 +316,21 @@ async def run_scenario(
                 "error": f"{type(err).__name__}: {err}",
             }
         finally:
+            stack.close()
             shop.close()
     failed = check(outcome, scenario.expectations)
     outcome.update(ok=not failed, failed=failed, seconds=round(time.monotonic() - started, 1))
     return outcome
+
+
+def _clock_of(env: WorkflowEnvironment) -> Callable[[], datetime]:
+    """The server's time, for the vendor fakes answering in their own thread."""
+    loop = asyncio.get_running_loop()
+
+    def now() -> datetime:
+        return asyncio.run_coroutine_threadsafe(env.get_current_time(), loop).result(timeout=30)
+
+    return now
 
 
 async def run_all(
@@ -305,6 +339,7 @@ async def run_all(
     out: Any = sys.stdout,
     history_dir: Path | None = None,
     record_dir: Path | None = None,
+    vendors: bool = False,
 ) -> int:
     files = scenario_files(paths)
     if not files:
@@ -315,7 +350,9 @@ async def run_all(
 
     async def one(p: Path) -> dict[str, Any]:
         async with gate:
-            result = await run_scenario(p, history_dir=history_dir, record_dir=record_dir)
+            result = await run_scenario(
+                p, history_dir=history_dir, record_dir=record_dir, vendors=vendors
+            )
         print(json.dumps(result), file=out, flush=True)
         return result
 

@@ -143,9 +143,11 @@ class ShopifyFake:
         *,
         maximum: float = 2000.0,
         restore_rate: float = 100.0,
+        token: str | None = None,
     ) -> None:
         self.shop = shop
         self.clock = clock
+        self.token = token  # the one access token the shop accepts; None: any
         self.operations: list[str] = []
         self._lock = threading.Lock()
         self._bucket = _Bucket(maximum, restore_rate)
@@ -168,7 +170,7 @@ class ShopifyFake:
             payload: dict[str, Any] = Body(...),  # noqa: B008 - FastAPI's way
             x_shopify_access_token: str | None = Header(None),
         ) -> JSONResponse:
-            if not x_shopify_access_token:
+            if not x_shopify_access_token or self.token not in (None, x_shopify_access_token):
                 return JSONResponse(
                     {
                         "errors": "[API] Invalid API key or access token "

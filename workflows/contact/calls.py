@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
         ResolutionKind,
         Shipment,
     )
-    from desk.policy.carrier_record import read_carrier_record
+    from desk.policy.carrier_record import read_carrier_record, with_merchant_record
     from desk.policy.rules import Rule
     from desk.ports import FINAL_ERRORS
 
@@ -170,7 +170,7 @@ async def trace_shipment(c: Contact, shipment: Shipment) -> Shipment:
     )
     if result.case is not None:
         c.rec.case = result.case
-    return result.shipment
+    return with_merchant_record(result.shipment, shipment)
 
 
 async def trace_all(c: Contact) -> list[Shipment]:

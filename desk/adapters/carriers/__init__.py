@@ -42,6 +42,7 @@ from desk.adapters.carriers.usps import UspsSettings, UspsTracking
 from desk.config import ConfigError
 from desk.identities import normalise_tracking
 from desk.models import Carrier, CarrierCase, Shipment, TraceResult
+from desk.policy.carrier_record import with_merchant_record
 from desk.ports import CarrierTracking, NotFound
 
 KnownShipments = Callable[[str], Shipment | None]
@@ -99,7 +100,7 @@ class CarrierRouter:
             result = adapter.trace(tracking, as_of, carrier=carrier)  # type: ignore[call-arg]
         else:
             result = adapter.trace(tracking, as_of)
-        return result.model_copy(update={"shipment": _merge(result.shipment, record)})
+        return result.model_copy(update={"shipment": with_merchant_record(result.shipment, record)})
 
     def file_search(self, tracking: str, reason: str, filed_at: datetime, key: str) -> CarrierCase:
         """The carrier's search, or a claim through the aggregator; at most one per shipment
@@ -198,19 +199,6 @@ class CarrierRouter:
 
 def _takes_hint(adapter: CarrierTracking) -> bool:
     return isinstance(adapter, EasypostTracking | AftershipTracking)
-
-
-def _merge(shipment: Shipment, record: Shipment | None) -> Shipment:
-    if record is None:
-        return shipment
-    return shipment.model_copy(
-        update={
-            "skus": list(record.skus) or list(shipment.skus),
-            "service": record.service or shipment.service,
-            "label_voided": shipment.label_voided or record.label_voided,
-            "expected_delivery": shipment.expected_delivery or record.expected_delivery,
-        }
-    )
 
 
 __all__ = [

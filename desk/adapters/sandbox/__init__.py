@@ -14,12 +14,12 @@ each a part of ``SandboxShop`` over the shared ``database`` (engine, units of wo
 
 from __future__ import annotations
 
-from desk.adapters.claims import DeskClaims
 from desk.adapters.sandbox.carriers import (
     FOUND_BY_SEARCH,
     SandboxCarrierTracking,
     case_number_for,
 )
+from desk.adapters.sandbox.claims import DeskClaims
 from desk.adapters.sandbox.database import database_url
 from desk.adapters.sandbox.fulfilment import ReplacementRecord, SandboxFulfilment
 from desk.adapters.sandbox.guard import SandboxAttemptLedger

@@ -92,6 +92,15 @@ class SandboxCarrierTracking(SandboxDatabase):
             rows = session.scalars(select(CarrierCaseRow).order_by(CarrierCaseRow.id))
             return [_carrier_case(row, row.shipment, moment) for row in rows]
 
+    def known_shipment(self, tracking: str) -> Shipment | None:
+        """The shop's record of a parcel (carrier, SKUs, service), without its scans: what
+        a ``CarrierRouter`` asks the merchant when the carriers are real."""
+        with self.unit_of_work() as session:
+            try:
+                return _shipment(self._shipment_row(session, tracking), [])
+            except NotFound:
+                return None
+
     def _shipment_row(self, session: Session, tracking: str) -> ShipmentRow:
         key = normalise_tracking(tracking)
         row = session.scalars(select(ShipmentRow).where(ShipmentRow.tracking == key)).first()
