@@ -10,6 +10,8 @@ desk eval classifier          accuracy, precision/recall, confusion, calibration
 desk eval actions             what real messages make the desk do, end to end
 desk carrier tasks | filed   carrier searches a person files by hand (USPS), and their case numbers
 desk escalations             the supervisors' queue
+desk report [--since --until] [--json] [--html FILE]
+                             what the desk did for the contacts started in a window
 desk show CONTACT_ID         one contact's snapshot
 desk decide CONTACT_ID approve|override|reject|take_over|close [--note ...] [...]
                              (as the operator DESK_OPERATOR_ID, signed with its key)
@@ -37,9 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--once", action="store_true", help="exit after the report")
     demo.add_argument("--contacts", type=int, default=40, help="how many contacts to send")
     sub.add_parser("worker", help="run a worker against the configured Temporal")
-    sub.add_parser(
-        "doctor", help="check every configured part: keys, database, adapters, Temporal"
-    )
+    sub.add_parser("doctor", help="check every configured part: keys, database, adapters, Temporal")
     sub.add_parser("ingest", help="run the ingest API against the configured Temporal")
     seed = sub.add_parser("seed", help="create the sandbox shop tables and load the demo shop")
     seed.add_argument("--fresh", action="store_true", help="drop existing shop data first")
@@ -93,6 +93,34 @@ def _parser() -> argparse.ArgumentParser:
     filed.add_argument("case_number", help="the carrier's case number")
     filed.add_argument("--by", required=True, help="who filed it (recorded on the contact)")
     sub.add_parser("escalations", help="list escalated contacts (the supervisor queue)")
+    report = sub.add_parser(
+        "report",
+        help="contacts started in a window: intents, channels, autonomous rate, escalations, "
+        "money, carrier cases, time to reply and resolve, SLA breaches",
+    )
+    report.add_argument(
+        "--since",
+        default="24h",
+        help="ISO date or time (UTC unless given), 'today', or a time ago: 90m, 24h, 7d "
+        "(default 24h)",
+    )
+    report.add_argument("--until", default="now", help="as --since (default now)")
+    report.add_argument("--json", action="store_true", help="the report as JSON on stdout")
+    report.add_argument(
+        "--html", metavar="FILE", help="also write a self-contained page with charts to FILE"
+    )
+    report.add_argument(
+        "--time-scale",
+        type=float,
+        help="the timers' scale of the contacts reported (default the policy's, "
+        "DESK_TIME_SCALE): durations are shown in policy time",
+    )
+    report.add_argument(
+        "--no-ledger",
+        action="store_true",
+        help="count reships, refunds and carrier cases from the contacts' own records "
+        "instead of the shop's ledger (DESK_DATABASE_URL)",
+    )
     show = sub.add_parser("show", help="print a contact's snapshot as JSON")
     show.add_argument("contact_id")
     decide = sub.add_parser("decide", help="a supervisor decision on an escalated contact")
@@ -213,6 +241,19 @@ async def _supervise(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.command == "escalations":
         return await commands.escalations(client)
+    if args.command == "report":
+        from supervisor.report_command import run_report
+
+        return await run_report(
+            client,
+            settings,
+            since=args.since,
+            until=args.until,
+            as_json=args.json,
+            html_path=args.html,
+            time_scale=args.time_scale if args.time_scale else load_policy().time_scale,
+            use_ledger=not args.no_ledger,
+        )
     if args.command == "show":
         return await commands.show(client, args.contact_id)
     assert operator is not None
