@@ -363,3 +363,55 @@ def test_tables_align_numbers_right() -> None:
         "wismo               12",
         "cancel_order         3",
     ]
+
+
+async def test_the_readmes_saved_queries(desk: Desk) -> None:
+    """The operators' saved queries (README, "Supervisors and operators") run on the dev
+    server and find what the contacts' snapshots say."""
+    snaps = await _snaps(desk.client, desk.contacts)
+    day = f"{desk.started:%Y-%m-%d}T00:00:00Z"
+    later = f"{desk.settled + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
+    finished = (ContactState.resolved, ContactState.closed)
+    expected = {
+        'ContactState = "escalated" AND ExecutionStatus = "Running"': sum(
+            s.state == ContactState.escalated for s in snaps
+        ),
+        'ContactState = "awaiting_carrier"': sum(
+            s.state == ContactState.awaiting_carrier for s in snaps
+        ),
+        "CarrierCase IS NOT NULL": sum(bool(s.carrier_case) for s in snaps),
+        f'ContactAutonomous = true AND StartTime >= "{day}"': sum(
+            bool(s.autonomous) and s.state in finished for s in snaps
+        ),
+        "ContactAutonomous = false AND ContactResolution IS NOT NULL "
+        f'AND StartTime >= "{day}"': sum(
+            s.autonomous is False and s.resolution is not None for s in snaps
+        ),
+        'CustomerTier = "vip"': sum(s.tier is not None and s.tier.value == "vip" for s in snaps),
+        'ContactState = "escalated" AND CustomerTier IN ("vip", "b2b") '
+        f'AND StartTime < "{later}"': sum(
+            s.state == ContactState.escalated
+            and s.tier is not None
+            and s.tier.value in ("vip", "b2b")
+            for s in snaps
+        ),
+    }
+    assert expected['ContactState = "escalated" AND ExecutionStatus = "Running"'] > 0
+
+    async def counts() -> dict[str, int]:
+        found = {}
+        for query in expected:
+            found[query] = len([wf async for wf in desk.client.list_workflows(query)])
+        return found
+
+    latest: dict[str, int] = {}
+
+    async def agree() -> bool:
+        nonlocal latest
+        latest = await counts()
+        return latest == expected
+
+    try:
+        await until(agree, seconds=20)
+    except AssertionError:
+        assert latest == expected
