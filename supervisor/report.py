@@ -487,6 +487,13 @@ async def build_report(
 # ---------------------------------------------------------------- plain text
 
 
+def scale_text(time_scale: float) -> str:
+    """``1/17280`` rather than ``5.78704e-05``."""
+    if time_scale < 1 and abs(1 / time_scale - round(1 / time_scale)) < 1e-6:
+        return f"1/{round(1 / time_scale)}"
+    return f"{time_scale:g}"
+
+
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
@@ -503,9 +510,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain-text table: left-aligned text, right-aligned numbers."""
     cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    numeric = [
-        all(_numberish(row[i]) for row in cells[1:]) and len(cells) > 1 for i in range(len(headers))
-    ]
+    numeric = []
+    for i in range(len(headers)):
+        column = [row[i] for row in cells[1:] if row[i]]
+        numeric.append(bool(column) and all(_numberish(c) for c in column))
 
     def line(row: Sequence[str]) -> str:
         parts = [
@@ -536,7 +544,11 @@ def _counts(title: str, counts: dict[str, int], total: int | None = None) -> str
 
 def render_text(report: Report) -> str:
     r = report
-    scale = "" if r.time_scale == 1 else f" (durations in policy time, time scale {r.time_scale:g})"
+    scale = (
+        ""
+        if r.time_scale == 1
+        else f" (durations in policy time, time scale {scale_text(r.time_scale)})"
+    )
     out = [
         f"contact desk report: contacts started {r.since:%Y-%m-%d %H:%M} – "
         f"{r.until:%Y-%m-%d %H:%M} UTC{scale}",
@@ -772,6 +784,7 @@ def render_html(report: Report) -> str:
     kpi_html = "\n".join(
         f'<div class="kpi"><b>{html.escape(v)}</b>{html.escape(k)}</div>' for k, v in kpis
     )
+    money_source = "the shop's ledger" if r.money.source == "ledger" else "the contacts' records"
     title = f"Contact desk report {r.since:%Y-%m-%d %H:%M} – {r.until:%Y-%m-%d %H:%M} UTC"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -779,9 +792,10 @@ def render_html(report: Report) -> str:
 <style>{_STYLE}</style></head>
 <body>
 <h1>{html.escape(title)}</h1>
-<p>Contacts started in the window, from Temporal visibility, the contacts' snapshots and
-the shop's ledger ({html.escape(r.money.source)}). Generated
-{r.generated_at:%Y-%m-%d %H:%M} UTC.</p>
+<p>Contacts started in the window, from Temporal visibility and the contacts' snapshots;
+reships, refunds and carrier cases from {html.escape(money_source)}. Durations in
+{"policy time (time scale " + scale_text(r.time_scale) + ")" if r.time_scale != 1 else "hours"}.
+Generated {r.generated_at:%Y-%m-%d %H:%M} UTC.</p>
 <div class="kpis">{kpi_html}</div>
 <h2>Charts</h2>
 <div class="charts">
