@@ -39,6 +39,7 @@ from desk.models import (
 )
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
 from desk.supervisors import Supervisor, SupervisorRegistry, new_key, sign
+from devtools.demo import demo_policy
 from devtools.demo_shop import DemoContact, seed_demo_shop
 from supervisor.report import (
     CHARTS,
@@ -125,7 +126,8 @@ async def desk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Desk]:
         )
         for kind in KINDS
     ]
-    policy = PolicyConfig(time_scale=SCALE)
+    # The demo's policy: its SLA reminders stop at the top level, so the figures hold still.
+    policy = demo_policy(PolicyConfig())
     async with await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal"),
         data_converter=DATA_CONVERTER,
@@ -157,7 +159,7 @@ async def desk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Desk]:
                         return False
                 return all(s.state in SETTLED for s in snaps)
 
-            await until(settled, seconds=150)
+            await until(settled, seconds=240)
             d.settled = datetime.now(UTC)
             d.carrier_now = started + (d.settled - started) / SCALE
             yield d
@@ -415,3 +417,43 @@ async def test_the_readmes_saved_queries(desk: Desk) -> None:
         await until(agree, seconds=20)
     except AssertionError:
         assert latest == expected
+
+
+async def _current_details(handle: Any, escalated: bool) -> str:
+    """The current details; for an escalated contact, once it waits on its SLA again
+    (between a reminder and the next wait, an activity in flight, the card says what
+    happened last)."""
+    from temporalio.api.sdk.v1 import WorkflowMetadata
+
+    card = ""
+
+    async def shown() -> bool:
+        nonlocal card
+        meta = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        card = meta.current_details
+        return not escalated or "SLA due" in card
+
+    await until(shown, seconds=20)
+    return card
+
+
+async def test_the_ui_shows_summary_and_what_each_contact_waits_for(desk: Desk) -> None:
+    """What an operator reads in the UI, from the running contacts themselves: the static
+    summary card and the current details, with what an escalated contact waits for."""
+    personal = _personal_data(desk)
+    escalated = 0
+    for contact_id in desk.contacts:
+        handle = desk.client.get_workflow_handle(contact_id)
+        summary = await (await handle.describe()).static_summary()
+        assert summary is not None and summary.startswith("**") and " · via " in summary
+        snap = await handle.query(ContactWorkflow.snapshot)
+        card = await _current_details(handle, snap.state == ContactState.escalated)
+        assert card.splitlines()[0].startswith(f"**{snap.state.value}**")
+        if snap.state == ContactState.escalated:
+            escalated += 1
+            snap = await handle.query(ContactWorkflow.snapshot)
+            assert snap.waiting_for and snap.waiting_for.startswith("escalation SLA")
+            assert snap.waiting_until is not None
+        for value in personal:
+            assert value not in summary and value not in card, f"{value!r} shown in the UI"
+    assert escalated > 0
