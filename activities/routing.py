@@ -37,11 +37,20 @@ class RoutingActivities:
 
 
 def static_summary(routed: RoutedMessage) -> str:
-    """The contact's one-line summary in the UI: the intent and an id, never a name, an
-    email, a phone number or an address."""
+    """The contact's summary card in the UI (markdown): the intent, the order number, the
+    customer's tier and the channel it came in on; ids and states only, never a name, an
+    email, a phone number, an address or the message's words. Set once, when the first
+    message starts the contact."""
     intent = routed.understanding.intent.value
-    if routed.match.order:
-        return f"{intent}: order {routed.match.order.number}"
-    if routed.match.customer:
-        return f"{intent}: customer {routed.match.customer.id}"
-    return f"{intent}: unidentified sender"
+    match = routed.match
+    if match.order:
+        about = f"order {match.order.number}"
+    elif match.customer:
+        about = f"customer {match.customer.id}, no order"
+    elif match.claimed_order:
+        about = f"order {match.claimed_order}, unverified sender"
+    else:
+        about = "unidentified sender"
+    facts = [f"tier {match.customer.tier.value}" if match.customer else "tier unknown"]
+    facts.append(f"via {routed.message.channel.value}")
+    return f"**{intent}** — {about}\n\n{' · '.join(facts)}"

@@ -70,6 +70,11 @@ class ContactRecord(BaseModel):
     reopened: bool = False
     helpdesk_open: bool = False
     runs: int = 1
+    # What the contact waits for now and until when (workflow time), as operators read it
+    # in the current details: the wait's summary ("carrier follow-up / re-trace"), set by
+    # workflows/contact/waiting.py when a wait starts and cleared when it ends. State only.
+    waiting_for: str | None = None
+    waiting_until: datetime | None = None
 
     def verified(self) -> list[RoutedMessage]:
         """The messages of verified senders: the only ones that supply an action's content
@@ -132,6 +137,8 @@ class ContactRecord(BaseModel):
             messages=[r.message for r in self.routed],
             decisions=self.decisions,
             timeline=self.timeline,
+            waiting_for=self.waiting_for,
+            waiting_until=self.waiting_until,
         )
 
 

@@ -531,3 +531,7 @@ class ContactSnapshot(BaseModel):
     messages: list[InboundMessage] = Field(default_factory=list)
     decisions: list[SupervisorDecision] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    # What the contact waits for now (the wait's summary) and until when; None when it is
+    # not waiting on a timer.
+    waiting_for: str | None = None
+    waiting_until: datetime | None = None

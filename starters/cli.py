@@ -12,6 +12,8 @@ desk carrier tasks | filed   carrier searches a person files by hand (USPS), and
 desk carrier read --format usps|ups|fedex|easypost|aftership FILE
                              the desk's reading of a saved carrier tracking response (JSON)
 desk escalations             the supervisors' queue
+desk report [--since --until] [--json] [--html FILE]
+                             what the desk did for the contacts started in a window
 desk show CONTACT_ID         one contact's snapshot
 desk decide CONTACT_ID approve|override|reject|take_over|close [--note ...] [...]
                              (as the operator DESK_OPERATOR_ID, signed with its key)
@@ -112,6 +114,34 @@ def _parser() -> argparse.ArgumentParser:
     read.add_argument("--lat", type=float, help="the delivery address's latitude (GPS proof)")
     read.add_argument("--lon", type=float, help="the delivery address's longitude")
     sub.add_parser("escalations", help="list escalated contacts (the supervisor queue)")
+    report = sub.add_parser(
+        "report",
+        help="contacts started in a window: intents, channels, autonomous rate, escalations, "
+        "money, carrier cases, time to reply and resolve, SLA breaches",
+    )
+    report.add_argument(
+        "--since",
+        default="24h",
+        help="ISO date or time (UTC unless given), 'today', or a time ago: 90m, 24h, 7d "
+        "(default 24h)",
+    )
+    report.add_argument("--until", default="now", help="as --since (default now)")
+    report.add_argument("--json", action="store_true", help="the report as JSON on stdout")
+    report.add_argument(
+        "--html", metavar="FILE", help="also write a self-contained page with charts to FILE"
+    )
+    report.add_argument(
+        "--time-scale",
+        type=float,
+        help="the timers' scale of the contacts reported (default the policy's, "
+        "DESK_TIME_SCALE): durations are shown in policy time",
+    )
+    report.add_argument(
+        "--no-ledger",
+        action="store_true",
+        help="count reships, refunds and carrier cases from the contacts' own records "
+        "instead of the shop's ledger (DESK_DATABASE_URL)",
+    )
     show = sub.add_parser("show", help="print a contact's snapshot as JSON")
     show.add_argument("contact_id")
     decide = sub.add_parser("decide", help="a supervisor decision on an escalated contact")
@@ -242,6 +272,19 @@ async def _supervise(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.command == "escalations":
         return await commands.escalations(client)
+    if args.command == "report":
+        from supervisor.report_command import run_report
+
+        return await run_report(
+            client,
+            settings,
+            since=args.since,
+            until=args.until,
+            as_json=args.json,
+            html_path=args.html,
+            time_scale=args.time_scale if args.time_scale else load_policy().time_scale,
+            use_ledger=not args.no_ledger,
+        )
     if args.command == "show":
         return await commands.show(client, args.contact_id)
     assert operator is not None

@@ -192,12 +192,75 @@ def test_static_summary_names_ids_never_people() -> None:
     from activities.routing import static_summary
 
     with_order = routed(1, Channel.email, EMAIL)
-    assert static_summary(with_order) == "delivered_not_received: order 88123"
+    assert static_summary(with_order) == (
+        "**delivered_not_received** — order 88123\n\ntier vip · via email"
+    )
     customer_only = with_order.model_copy(
         update={"match": SenderMatch(customer=CUSTOMER, verified=True, problem="no_order")}
     )
-    assert static_summary(customer_only) == "delivered_not_received: customer C-4471"
+    assert static_summary(customer_only) == (
+        "**delivered_not_received** — customer C-4471, no order\n\ntier vip · via email"
+    )
+    claimed = with_order.model_copy(
+        update={"match": SenderMatch(problem="unauthenticated", claimed_order="88123")}
+    )
+    assert static_summary(claimed) == (
+        "**delivered_not_received** — order 88123, unverified sender\n\ntier unknown · via email"
+    )
     stranger = with_order.model_copy(update={"match": SenderMatch(problem="unknown_sender")})
-    assert static_summary(stranger) == "delivered_not_received: unidentified sender"
-    for summary in map(static_summary, (with_order, customer_only, stranger)):
+    assert static_summary(stranger) == (
+        "**delivered_not_received** — unidentified sender\n\ntier unknown · via email"
+    )
+    for summary in map(static_summary, (with_order, customer_only, claimed, stranger)):
         assert all(value not in summary for value in PERSONAL)
+        assert "@" not in summary
+
+
+def test_the_card_says_what_the_contact_waits_for_and_until_when() -> None:
+    rec = full_record()
+    rec.state = ContactState.awaiting_carrier
+    rec.waiting_for = "carrier follow-up / re-trace"
+    rec.waiting_until = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)  # a Tuesday
+    card = details_card(rec)
+    assert card.splitlines()[0] == "**awaiting_carrier** — next re-trace Tue 03 Nov 14:00 UTC"
+    assert "delivered_not_received on email, sms" in card
+
+    rec.state = ContactState.escalated
+    rec.escalation_level = 2
+    rec.waiting_for = "escalation SLA 4h (vip)"
+    assert details_card(rec).splitlines()[0] == (
+        "**escalated** — over_limit (level 2) — SLA due Tue 03 Nov 14:00 UTC"
+    )
+    rec.waiting_for, rec.waiting_until = "wait for a photo of the damage", None
+    assert details_card(rec).splitlines()[0].endswith("— waiting: wait for a photo of the damage")
+    rec.waiting_for = None
+    assert details_card(rec).splitlines()[0] == "**escalated** — over_limit (level 2)"
+    for value in PERSONAL:
+        assert value not in details_card(rec)
+
+
+def test_every_wait_of_the_workflow_reads_as_a_phrase() -> None:
+    """Each timer summary a contact waits under has a phrase in the card (a new wait
+    without one still shows its summary, which names no one)."""
+    import ast
+    from pathlib import Path
+
+    from workflows.contact.visibility import _WAIT_PHRASES
+
+    root = Path(__file__).resolve().parents[1] / "workflows" / "contact"
+    summaries = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "waiting"
+                and node.func.attr in ("message", "condition", "ask_then_remind")
+                and isinstance(last := node.args[-1], ast.Constant)
+            ):
+                summaries.add(last.value)
+    summaries.discard("")
+    assert summaries, "no wait summaries found"
+    missing = {s for s in summaries if s not in _WAIT_PHRASES and not s.startswith("escalation")}
+    assert not missing, f"waits without a phrase in visibility._WAIT_PHRASES: {missing}"

@@ -3,6 +3,7 @@ search attributes. Built from the record; ids and states only in search attribut
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from temporalio import workflow
@@ -14,20 +15,53 @@ with workflow.unsafe.imports_passed_through():
     from desk.models import ContactState
 
 
+# The waits' summaries (their timers' summaries in workflows/contact/) as an operator reads
+# them: what comes next, followed by when.
+_WAIT_PHRASES = {
+    "carrier follow-up / re-trace": "next re-trace",
+    "until the next carrier check": "next carrier check",
+    "early-claim wait": "early-claim window ends",
+    "reopen window": "reopen window closes",
+    "owned by a person (daily history check)": "owned by a person, next check",
+    "wait for the customer's yes": "customer's answer due",
+    "wait for what instead": "customer's answer due",
+    "wait for a photo of the damage": "photo due",
+    "wait for the new address": "new address due",
+    "wait for the customer to check": "customer's check due",
+    "wait for a verified follow-up": "verified follow-up due",
+}
+
+
+def waiting_line(rec: ContactRecord) -> str:
+    """What the contact waits for and until when ("next re-trace Tue 03 Dec 14:00 UTC",
+    "SLA due Tue 03 Dec 13:00 UTC"); "" when it is not waiting. Built from the waits' own
+    summaries, which name no one."""
+    if rec.waiting_for is None and rec.waiting_until is None:
+        return ""
+    what = rec.waiting_for or ""
+    if what.startswith("escalation SLA"):
+        phrase = "SLA due"
+    else:
+        phrase = _WAIT_PHRASES.get(what, f"{what} until" if what else "until")
+    if rec.waiting_until is None:
+        return f"waiting: {what}" if what else "waiting on a person"
+    return f"{phrase} {rec.waiting_until.astimezone(UTC):%a %d %b %H:%M} UTC"
+
+
 def details_card(rec: ContactRecord) -> str:
     """The current-details card: ids, states, amounts and rule ids, never a name, an email, a
     phone number, an address or anyone's words. Timeline entries written from what people
     said (messages, replies, decisions' notes, refusal causes) show their kind and the one
     token that is an id or a state (the channel, the action, the resolution); only entries the
     desk writes from ids and numbers show their text."""
-    lines = [
-        f"**{rec.state.value}**"
-        + (
-            f" — {rec.escalation_reason.value}"
-            if rec.state == ContactState.escalated and rec.escalation_reason
-            else ""
-        )
-    ]
+    head = f"**{rec.state.value}**"
+    if rec.state == ContactState.escalated and rec.escalation_reason:
+        head += f" — {rec.escalation_reason.value}"
+    if rec.state == ContactState.escalated and rec.escalation_level:
+        head += f" (level {rec.escalation_level})"
+    if waits := waiting_line(rec):
+        head += f" — {waits}"
+    lines = [head]
     if rec.order:
         lines.append(
             f"order {rec.order.number}"
@@ -35,6 +69,9 @@ def details_card(rec: ContactRecord) -> str:
         )
     elif rec.customer:
         lines.append(f"{rec.customer.tier.value} customer {rec.customer.id}, no order")
+    if rec.routed:
+        channels = ", ".join(dict.fromkeys(r.message.channel.value for r in rec.routed))
+        lines.append(f"{rec.routed[0].understanding.intent.value} on {channels}")
     if rec.evidence:
         flags = "".join(f" {f}" for f in ("late", "stalled") if getattr(rec.evidence, f))
         lines.append(

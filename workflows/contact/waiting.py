@@ -30,6 +30,19 @@ def hours(c: Contact, policy_hours: float) -> timedelta:
     return policy_time(c.cfg, policy_hours)
 
 
+def _waits(c: Contact, summary: str, timeout: timedelta | None) -> None:
+    """Record what the contact waits for and until when, for the current details. State
+    only: no command, so histories replay as before."""
+    c.rec.waiting_for = summary or None
+    c.rec.waiting_until = c.now() + timeout if timeout is not None else None
+    c.details()
+
+
+def _done_waiting(c: Contact) -> None:
+    c.rec.waiting_for = None
+    c.rec.waiting_until = None
+
+
 def until(c: Contact, moment: datetime) -> timedelta:
     """The wait until a date of the shop's or the carrier's (an ETA, the end of the
     early-claim window), scaled like every policy timer."""
@@ -42,6 +55,16 @@ async def message(
 ) -> RoutedMessage | None:
     """The next unread message that matters here, or None when the timer fires first."""
     deadline = c.now() + timeout
+    _waits(c, summary, timeout)
+    try:
+        return await _next_message(c, wanted, deadline, summary)
+    finally:
+        _done_waiting(c)
+
+
+async def _next_message(
+    c: Contact, wanted: Wanted, deadline: datetime, summary: str
+) -> RoutedMessage | None:
     while True:
         while (msg := c.rec.take_message()) is not None:
             # Once the contact belongs to a verified order, a message from anyone else is
@@ -65,14 +88,18 @@ async def condition(
     c: Contact, met: Callable[[], bool], timeout: timedelta | None, summary: str
 ) -> bool:
     """Wait until ``met`` holds (True) or the timeout passes (False); no timeout: for ever."""
-    if timeout is None:
-        await workflow.wait_condition(met)
-        return True
+    _waits(c, summary, timeout)
     try:
-        await workflow.wait_condition(met, timeout=timeout, timeout_summary=summary)
-    except TimeoutError:
-        return False
-    return True
+        if timeout is None:
+            await workflow.wait_condition(met)
+            return True
+        try:
+            await workflow.wait_condition(met, timeout=timeout, timeout_summary=summary)
+        except TimeoutError:
+            return False
+        return True
+    finally:
+        _done_waiting(c)
 
 
 def asks_for_a_person(msg: RoutedMessage) -> bool:
