@@ -3,6 +3,7 @@ continues as new and loses nothing — state, messages, proposal, pending decisi
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,17 +14,21 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from desk.adapters.sandbox import SandboxShop
+from desk.adapters.wiring import Ports
 from desk.config import PolicyConfig
 from desk.models import (
     Channel,
     ContactSnapshot,
     ContactState,
+    ExecutionResult,
     InboundMessage,
+    LineRef,
     ResolutionKind,
     RoutedMessage,
     SupervisorAction,
     SupervisorDecision,
 )
+from desk.ports import Refused
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
 from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into
@@ -172,3 +177,76 @@ async def test_contact_owned_by_a_person_continues_as_new_until_closed(desk: Any
     assert len(snap.messages) == 61
     assert snap.decisions[-1].note == "sorted by phone"
     assert shop.refund_total() == 0
+
+
+class DecliningFirstRefund:
+    """The payment processor declining the first refund asked of it (a card closed since
+    the order, say), then paying: Stripe's card_declined, on the sandbox's ledger."""
+
+    def __init__(self, shop: SandboxShop) -> None:
+        self.shop = shop
+        self.declined: list[str] = []
+
+    def refund(
+        self, order_number: str, amount: float, lines: list[LineRef], reason: str, key: str
+    ) -> ExecutionResult:
+        if not self.declined:
+            self.declined.append(key)
+            raise Refused("card_declined: the card on the order no longer accepts refunds")
+        return self.shop.refund(order_number, amount, lines, reason, key)
+
+
+async def test_a_declined_refund_in_a_continued_run_goes_back_to_a_person(
+    tmp_path: Path,
+) -> None:
+    env = await start_test_server()
+    shop = SandboxShop(f"sqlite:///{tmp_path / 'shop.db'}")
+    shop.create_all()
+    payments = DecliningFirstRefund(shop)
+    ports = dataclasses.replace(Ports.sandbox(shop), payments=payments)
+    async with env:
+        scenario = load_scenario(ROOT / "scenarios" / "human-requested.yaml")
+        load_scenario_into(shop, scenario, await env.get_current_time())
+        policy = PolicyConfig(max_history_events=200)
+        async with build_worker(env.client, ports, TASK_QUEUE, policy, supervisors=SUPERVISORS):
+            first_run, _ = await _chatty_escalated_contact(env)
+            await env.sleep(timedelta(hours=5))
+
+            async def continued() -> bool:
+                return await _first_run_continued(env, first_run)
+
+            await until(continued)
+            handle = env.client.get_workflow_handle(CONTACT)
+            refund = SupervisorDecision(
+                action=SupervisorAction.override,
+                by="sam@shop.example",
+                note="goodwill",
+                resolution=ResolutionKind.refund,
+                amount=30,
+            )
+            await handle.execute_update(
+                ContactWorkflow.decide, signed(CONTACT, refund, await env.get_current_time())
+            )
+
+            async def back_with_a_person() -> bool:
+                snap = await _snap(env)
+                return snap.state == ContactState.escalated and any(
+                    e.kind == "action_failed" for e in snap.timeline
+                )
+
+            await until(back_with_a_person)
+            snap = await _snap(env)
+            failed = [e.text for e in snap.timeline if e.kind == "action_failed"]
+            assert failed == [
+                "issue_refund refused: Refused: card_declined: the card on the order no longer "
+                "accepts refunds"
+            ]
+            assert snap.resolution is None and shop.refund_total(["91301"]) == 0
+            # The person tries again (the customer gave a new card): it goes through, once.
+            await handle.execute_update(
+                ContactWorkflow.decide, signed(CONTACT, refund, await env.get_current_time())
+            )
+            await _state_is(env, ContactState.resolved)
+            assert shop.refund_total(["91301"]) == 30.0
+            assert (await _snap(env)).resolution == ResolutionKind.refund
+    shop.close()

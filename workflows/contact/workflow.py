@@ -10,6 +10,9 @@ started with.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
@@ -115,7 +118,8 @@ class ContactWorkflow:
     async def run(self, input: ContactInput) -> ContactSnapshot:
         c = self.c
         if input.memory is not None and input.memory.stage is not None:
-            final = await self._resume(input.memory.stage)
+            stage = input.memory.stage
+            final = await self._refusals_to_a_person(lambda: self._resume(stage))
         else:
             final = await self._from_first_message()
         reopened = isinstance(final, Resolved) and final.opens_reopen_window
@@ -140,21 +144,34 @@ class ContactWorkflow:
                 return await self._conclude(verified)
             message = verified
         await calls.helpdesk_open(c)
-        try:
+
+        async def read_and_conclude() -> Final:
             return await self._conclude(await self._read(message))
-        except ActivityError as err:
-            # A shop or carrier that refuses an action for good (the parcel shipped between
-            # our check and the cancellation, an order that vanished) must not fail the
-            # contact: a person takes it from there, with the refusal on the timeline.
-            cause = str(err.cause) if err.cause else str(err)
-            c.note("action_failed", f"{err.activity_type} refused: {cause}")
-            return await self._conclude(
-                Escalate(
+
+        return await self._refusals_to_a_person(read_and_conclude)
+
+    async def _refusals_to_a_person(self, step: Callable[[], Awaitable[Final]]) -> Final:
+        """``step``, with every refusal of an action going to a person.
+
+        A shop or carrier that refuses an action for good (the parcel shipped between our
+        check and the cancellation, an order that vanished, a declined refund) must not fail
+        the contact: a person takes it from there, with the refusal on the timeline. That
+        holds for the action a supervisor approved too, and in a continued run, so the
+        escalation repeats until an action goes through or a person closes the contact.
+        """
+        c = self.c
+        while True:
+            try:
+                return await step()
+            except ActivityError as err:
+                cause = str(err.cause) if err.cause else str(err)
+                c.note("action_failed", f"{err.activity_type} refused: {cause}")
+                refused = Escalate(
                     EscalationReason.unclear_request,
                     Rule.refused_action,
                     f"{err.activity_type}: {cause}",
                 )
-            )
+                step = functools.partial(self._conclude, refused)
 
     async def _read(self, message: RoutedMessage) -> Resolved | Escalate | Closed:
         """The playbook for the request, and again for each correction the customer makes
