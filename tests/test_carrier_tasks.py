@@ -36,10 +36,17 @@ class NoSearchApi:
     def __init__(self, trace: object) -> None:
         self._trace = trace
 
-    def trace(self, tracking: str, as_of: datetime) -> TraceResult:
+    def trace(self, tracking: str, as_of: datetime, carrier: Carrier | None = None) -> TraceResult:
         return self._trace(tracking, as_of)  # type: ignore[operator, no-any-return]
 
-    def file_search(self, tracking: str, reason: str, filed_at: datetime, key: str) -> CarrierCase:
+    def file_search(
+        self,
+        tracking: str,
+        reason: str,
+        filed_at: datetime,
+        key: str,
+        carrier: Carrier | None = None,
+    ) -> CarrierCase:
         raise SearchNeedsOperator(
             MissingMailRequest(
                 carrier=Carrier.usps,
@@ -80,9 +87,9 @@ async def test_the_contact_shows_the_task_then_the_carriers_case_number() -> Non
 
         @activity.defn(name="file_carrier_search")
         async def file_carrier_search(
-            tracking: str, reason: str, filed_at: datetime, key: str
+            tracking: str, reason: str, filed_at: datetime, key: str, carrier: Carrier | None = None
         ) -> CarrierCase:
-            return real_search.file_carrier_search(tracking, reason, filed_at, key)
+            return real_search.file_carrier_search(tracking, reason, filed_at, key, carrier)
 
         mocked = [
             a
