@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
 from console.accounts import hash_password, load_accounts
@@ -51,12 +52,14 @@ def free_port() -> int:
         return port
 
 
-def accounts_file(folder: Path, extra: str = "") -> Path:
+def accounts_file(folder: Path, extra: dict[str, str | None] | None = None) -> Path:
+    """Kim's and Sam's accounts, and ``extra`` ones (id: password, None for none)."""
     path = folder / "console-accounts.yaml"
     lines = ["accounts:"]
-    for who, password in PASSWORDS.items():
-        lines.append(f"  - {{id: {who}, password: '{hash_password(password)}'}}")
-    path.write_text("\n".join(lines) + "\n" + extra)
+    for who, password in {**PASSWORDS, **(extra or {})}.items():
+        hashed = f", password: '{hash_password(password)}'" if password else ""
+        lines.append(f"  - {{id: {who}{hashed}}}")
+    path.write_text("\n".join(lines) + "\n")
     return path
 
 
@@ -65,6 +68,7 @@ class ConsoleDesk:
     env: WorkflowEnvironment
     shop: SandboxShop
     url: str
+    app: FastAPI
     contacts: dict[str, str] = field(default_factory=dict)  # scenario -> contact id
 
     async def send(self, scenario: str) -> str:
@@ -107,7 +111,10 @@ class ConsoleDesk:
 
 @asynccontextmanager
 async def console_desk(
-    folder: Path, scenarios: list[str], settings: dict[str, object] | None = None
+    folder: Path,
+    scenarios: list[str],
+    settings: dict[str, object] | None = None,
+    extra_accounts: dict[str, str | None] | None = None,
 ) -> AsyncIterator[ConsoleDesk]:
     shop = SandboxShop(f"sqlite:///{folder / 'shop.db'}")
     shop.create_all()
@@ -116,7 +123,7 @@ async def console_desk(
         load_scenario_into(shop, load_scenario(ROOT / "scenarios" / f"{name}.yaml"), now)
     console_settings = ConsoleSettings(
         port=free_port(),
-        accounts_file=str(accounts_file(folder)),
+        accounts_file=str(accounts_file(folder, extra_accounts)),
         refresh_seconds=0.5,
         **(settings or {}),  # type: ignore[arg-type]
     )
@@ -148,7 +155,7 @@ async def console_desk(
                     if serving.done():
                         serving.result()
                     await asyncio.sleep(0.05)
-                yield ConsoleDesk(env, shop, f"http://127.0.0.1:{console_settings.port}")
+                yield ConsoleDesk(env, shop, f"http://127.0.0.1:{console_settings.port}", app)
             finally:
                 server.should_exit = True
                 await asyncio.wait_for(serving, timeout=10)
