@@ -90,7 +90,7 @@ def private_routes(desk: ConsoleDesk, contact: str) -> list[tuple[str, str]]:
     routes = []
     for route in api_routes(desk.app.routes):
         if route.path not in PUBLIC:
-            for method in route.methods:
+            for method in route.methods or ():
                 routes.append((method, route.path.replace("{contact_id}", contact)))
     return routes
 
