@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import getpass
 import ipaddress
+import secrets
+import socket
 import sys
+from pathlib import Path
 from typing import TextIO
 
 import uvicorn
+import yaml
 from temporalio.client import Client
 
-from console.accounts import hash_password, load_accounts
+from console.accounts import Accounts, hash_password, load_accounts
 from console.app import create_app
 from console.data import Scans
 from console.settings import ConsoleSettings
@@ -45,11 +49,11 @@ def console_server(
     client: Client,
     console: ConsoleSettings,
     registry: SupervisorRegistry,
+    accounts: Accounts,
     scans: Scans | None = None,
 ) -> tuple[uvicorn.Server, str]:
     """The console's server (not started) and its URL."""
     check_console_settings(console)
-    accounts = load_accounts(console.accounts_file)
     app = create_app(client, console, accounts, registry, scans)
     server = api_server(app, console.host, console.port)
     # Live pages hold a stream open; shutting down must not wait on them for long.
@@ -57,10 +61,71 @@ def console_server(
     return server, f"http://{console.host}:{console.port}"
 
 
-def console_line(console: ConsoleSettings, url: str) -> str:
-    accounts = load_accounts(console.accounts_file)
+def embedded_console(
+    client: Client,
+    console: ConsoleSettings,
+    registry: SupervisorRegistry,
+    accounts: Accounts,
+    scans: Scans | None = None,
+) -> tuple[uvicorn.Server | None, str]:
+    """The console as one part of ``desk up`` / ``desk demo``: its server and the line that
+    says where it is; no server (and why) when its port is taken."""
+    if not port_free(console.host, console.port):
+        return None, f"not started: {console.host}:{console.port} is in use (DESK_CONSOLE_PORT)"
+    server, url = console_server(client, console, registry, accounts, scans)
+    return server, console_line(console, url, accounts)
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def accounts_path(settings: Settings, console: ConsoleSettings) -> Path:
+    return Path(console.accounts_file or Path(settings.data_dir) / "console-accounts.yaml")
+
+
+def accounts_for(settings: Settings, console: ConsoleSettings) -> Accounts:
+    """The configured accounts; none configured and none in the data folder: nobody can
+    sign in."""
+    path = accounts_path(settings, console)
+    if console.accounts_file is None and not path.is_file():
+        return Accounts()
+    return load_accounts(path)
+
+
+def ensure_dev_account(
+    settings: Settings, console: ConsoleSettings, supervisor_id: str
+) -> tuple[Path, str] | None:
+    """For the embedded default (``desk up`` with no accounts configured): an accounts file
+    in the data folder with one account, the development supervisor, and a fresh password,
+    returned to be shown once (only its hash is kept). None when accounts are configured
+    or already there."""
+    path = accounts_path(settings, console)
+    if console.accounts_file is not None or path.exists():
+        return None
+    password = secrets.token_urlsafe(12)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(
+        "# Created by `desk up`: who may sign into the supervisor console "
+        "(`desk console-password` hashes a new password).\n"
+        + yaml.safe_dump(
+            {"accounts": [{"id": supervisor_id, "password": hash_password(password)}]},
+            sort_keys=False,
+        )
+    )
+    return path, password
+
+
+def console_line(console: ConsoleSettings, url: str, accounts: Accounts) -> str:
     if accounts.accounts:
-        who = f"{len(accounts.accounts)} account(s) from {console.accounts_file}"
+        who = f"{len(accounts.accounts)} account(s)"
     else:
         who = "no accounts (DESK_CONSOLE_ACCOUNTS_FILE): nobody can sign in"
     if console.proxy_header:
@@ -74,11 +139,14 @@ async def run_console(settings: Settings) -> int:
     from starters.serving import serve, stop_event
 
     console = ConsoleSettings.from_env()
+    check_console_settings(console)
     registry = registry_for(settings)
+    accounts = accounts_for(settings, console)
     ports = build_ports(settings)
     client = await connect(settings)
-    server, url = console_server(client, console, registry, Scans(ports.orders, ports.carriers))
-    print(f"supervisor console on {console_line(console, url)}", file=sys.stderr)
+    scans = Scans(ports.orders, ports.carriers)
+    server, url = console_server(client, console, registry, accounts, scans)
+    print(f"supervisor console on {console_line(console, url, accounts)}", file=sys.stderr)
     await serve(stop_event(), server=server)
     ports.close()
     return 0
