@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,11 +20,14 @@ from starlette.routing import BaseRoute
 
 from console.accounts import Accounts, hash_password, load_accounts, verify_password
 from console.auth import LOGIN_ATTEMPTS
+from console.data import QueueRow, sla_text
 from console.serve import check_console_settings
 from console.sessions import COOKIE, Sessions
 from console.settings import ConsoleSettings
 from desk.config import ConfigError
 from desk.models import ContactState
+from devtools.chromium import ChromiumMissing, find_chromium
+from tests.browser import chromium_path
 from tests.console_kit import KIM, OVER_LIMIT, PASSWORDS, SAM, ConsoleDesk, console_desk
 
 DESK = str(Path(sys.executable).parent / "desk")
@@ -366,3 +370,49 @@ def test_console_password_prints_a_hash_from_standard_input() -> None:
         timeout=60,
     )
     assert short.returncode == 2 and "at least 8 characters" in short.stderr
+
+
+def test_a_session_expires_and_cannot_be_altered() -> None:
+    sessions = Sessions("a console's secret of 32 characters!", hours=1)
+    cookie, session = sessions.issue("kim@shop.example", now=1_000_000.0)
+    assert sessions.read(cookie, now=1_000_000.0 + 3599) == session
+    assert sessions.read(cookie, now=1_000_000.0 + 3600) is None  # expired
+    body, mac = cookie.rsplit(".", 1)
+    other = Sessions("a console's secret of 32 characters!", hours=1).issue("sam", now=0)[0]
+    assert sessions.read(f"{other.rsplit('.', 1)[0]}.{mac}", now=1_000_000.0) is None
+    assert sessions.read(body, now=1_000_000.0) is None
+
+
+def test_the_queue_puts_the_oldest_sla_breach_first() -> None:
+    t = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    rows = [
+        QueueRow("owned", "human_owned", t),
+        QueueRow("due-later", "escalated", t, sla_due=t + timedelta(hours=3)),
+        QueueRow("breached-recently", "escalated", t, first_breach=t + timedelta(hours=2)),
+        QueueRow("due-soon", "escalated", t, sla_due=t + timedelta(hours=1)),
+        QueueRow("breached-long-ago", "escalated", t, first_breach=t - timedelta(hours=5)),
+    ]
+    assert [r.contact for r in sorted(rows, key=QueueRow.sort_key)] == [
+        "breached-long-ago",
+        "breached-recently",
+        "due-soon",
+        "due-later",
+        "owned",
+    ]
+    assert sla_text(t + timedelta(minutes=90), t) == ("due in 1h 30m", False)
+    assert sla_text(t - timedelta(hours=26), t) == ("breached 1d 2h ago", True)
+
+
+def test_without_chromium_the_browser_tests_fail_saying_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DESK_CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(pytest.fail.Exception) as failed:
+        chromium_path()
+    assert "apt-get install chromium" in str(failed.value)
+    assert "DESK_CHROMIUM" in str(failed.value)
+    monkeypatch.delenv("DESK_CHROMIUM")
+    monkeypatch.setattr("devtools.chromium.CANDIDATES", ())
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(ChromiumMissing, match="apt-get install chromium"):
+        find_chromium()
