@@ -26,7 +26,7 @@ from console.accounts import Accounts
 from console.auth import Gate, NotSignedIn, User
 from console.sessions import COOKIE, LOGIN_COOKIE, Sessions
 from console.settings import ConsoleSettings
-from desk.models import ResolutionKind
+from desk.models import ResolutionKind, SupervisorAction
 from desk.supervisors import SupervisorRegistry
 
 HERE = Path(__file__).parent
@@ -268,7 +268,8 @@ def create_app(
 
     @private.get("/contacts/{contact_id}", response_class=HTMLResponse)
     async def contact_page(request: Request, contact_id: str, decided: str = "") -> Response:
-        return await render_contact(request, contact_id, accepted=decided[:40])
+        accepted = decided if decided in {a.value for a in SupervisorAction} else ""
+        return await render_contact(request, contact_id, accepted=accepted)
 
     async def render_contact(
         request: Request,
@@ -366,10 +367,13 @@ def create_app(
             headers={"x-accel-buffering": "no"},
         )
 
+    # The live streams share their reads: one per interval, however many pages are open.
+    shared = data.Shared(settings.refresh_seconds * 0.9)
+
     @private.get("/events/queue")
     async def queue_events(request: Request) -> StreamingResponse:
         async def render() -> str:
-            rows = await data.queue(client)
+            rows = await shared.get("queue", lambda: data.queue(client))
             template = env.get_template("_queue.html")
             return template.render(page_context(request, request.state.user, rows=rows))
 
@@ -378,7 +382,9 @@ def create_app(
     @private.get("/events/contacts/{contact_id}")
     async def contact_events(request: Request, contact_id: str) -> StreamingResponse:
         async def render() -> str:
-            view = await data.contact_view(client, contact_id, scans)
+            view = await shared.get(
+                f"contact:{contact_id}", lambda: data.contact_view(client, contact_id, scans)
+            )
             if view is None:
                 return '<p class="notice">This contact cannot be read right now.</p>'
             template = env.get_template("_contact_live.html")

@@ -5,11 +5,13 @@ and the order's carrier scans when the console can read the shop)."""
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 from temporalio.service import RPCError
 
 from desk import search_attributes as sa
@@ -22,6 +24,7 @@ QUEUE_QUERY = (
 )
 QUERY_TIMEOUT = timedelta(seconds=5)
 MAX_QUEUE = 500
+T = TypeVar("T")
 
 
 class Orders(Protocol):
@@ -113,12 +116,8 @@ async def snapshot(client: Client, contact_id: str) -> ContactSnapshot | None:
         return await client.get_workflow_handle(contact_id).query(
             ContactWorkflow.snapshot, rpc_timeout=QUERY_TIMEOUT
         )
-    except (RPCError, TimeoutError):
-        return None
-    except Exception as err:  # a query failed inside the worker, or on a non-contact
-        if type(err).__name__ in ("WorkflowQueryFailedError", "WorkflowQueryRejectedError"):
-            return None
-        raise
+    except (RPCError, TimeoutError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+        return None  # no such workflow, no worker answering, or not a contact
 
 
 async def queue(client: Client) -> list[QueueRow]:
@@ -199,8 +198,22 @@ def sla_text(due: datetime | None, now: datetime) -> tuple[str, bool]:
     return f"breached {span(left)} ago", True
 
 
-def fingerprint(obj: Any) -> str:
-    """What changes when a page's live part must be redrawn."""
-    import hashlib
+class Shared:
+    """One answer per key for ``seconds``, however many pages ask: every open page polls,
+    Temporal is asked once per key and interval."""
 
-    return hashlib.sha256(repr(obj).encode()).hexdigest()[:16]
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._answers: dict[str, tuple[float, asyncio.Task[Any]]] = {}
+
+    async def get(self, key: str, fetch: Callable[[], Awaitable[T]]) -> T:
+        now = time.monotonic()
+        self._answers = {
+            k: v for k, v in self._answers.items() if now - v[0] < self.seconds or not v[1].done()
+        }
+        found = self._answers.get(key)
+        if found is None:
+            found = (now, asyncio.ensure_future(fetch()))
+            self._answers[key] = found
+        result: T = await asyncio.shield(found[1])
+        return result
