@@ -35,6 +35,7 @@ VIEWER = "viewer@shop.example"  # an account that is no supervisor of the regist
 PROXIED = "pat@shop.example"  # an account with no password: only through the proxy
 PROXY_HEADER = "X-Forwarded-User"
 PUBLIC = {"/login"}
+HUMAN = "human-requested"  # the customer asked for a person: escalated, no proposal
 CONTACT_DATA = ("Olivia", "coffee maker", "229.00", "over_limit", "632424")
 
 
@@ -42,12 +43,13 @@ CONTACT_DATA = ("Olivia", "coffee maker", "229.00", "over_limit", "632424")
 async def desk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ConsoleDesk]:
     async with console_desk(
         tmp_path_factory.mktemp("console-http"),
-        [OVER_LIMIT],
+        [OVER_LIMIT, HUMAN],
         settings={"proxy_header": PROXY_HEADER, "trusted_proxies": ["127.0.0.1/32"]},
         extra_accounts={VIEWER: "viewer-password", PROXIED: None},
     ) as d:
-        contact = await d.send(OVER_LIMIT)
-        await d.reaches(contact, ContactState.escalated)
+        for scenario in (OVER_LIMIT, HUMAN):
+            contact = await d.send(scenario)
+            await d.reaches(contact, ContactState.escalated)
         yield d
 
 
@@ -154,8 +156,8 @@ async def test_sign_in_out_and_the_cookie(desk: ConsoleDesk) -> None:
         assert "httponly" in cookie and "samesite=strict" in cookie and "max-age=" in cookie
         queue = await client.get("/api/queue")
         assert queue.status_code == 200
-        assert [r["contact"] for r in queue.json()] == [desk.contacts[OVER_LIMIT]]
-        row = queue.json()[0]
+        rows = {r["contact"]: r for r in queue.json()}
+        row = rows[desk.contacts[OVER_LIMIT]]
         assert (row["reason"], row["tier"], row["order"]) == ("over_limit", "standard", "632424")
         assert (row["money_at_stake"], row["proposal"]) == (229.0, "reship")
         page = await client.get("/")
@@ -307,6 +309,40 @@ async def test_the_proxy_header_counts_only_from_a_trusted_proxy(desk: ConsoleDe
             "/login", data={"username": PROXIED, "password": "", "csrf": csrf_of(form.text)}
         )
         assert answer.status_code == 401
+
+
+async def test_take_over_then_close_from_the_form(desk: ConsoleDesk) -> None:
+    contact = desk.contacts[HUMAN]
+    async with http(desk) as client:
+        token = await signed_in(client, KIM.id)
+        no_proposal = await client.post(
+            f"/contacts/{contact}/decide", data={"action": "approve", "csrf": token}
+        )
+        assert no_proposal.status_code == 409 and "approve needs a proposed resolution" in (
+            no_proposal.text
+        )
+        taken = await client.post(
+            f"/contacts/{contact}/decide",
+            data={"action": "take_over", "note": "calling her", "csrf": token},
+        )
+        assert taken.status_code == 303
+        assert taken.headers["location"] == f"/contacts/{contact}?decided=take_over"
+        await desk.reaches(contact, ContactState.human_owned)
+        page = await client.get(taken.headers["location"])
+        assert "Your decision (take_over) was accepted" in page.text
+        queue = (await client.get("/api/queue")).json()
+        assert {r["contact"]: r["state"] for r in queue}[contact] == "human_owned"
+        closed = await client.post(
+            f"/contacts/{contact}/decide",
+            data={"action": "close", "note": "sorted on the phone", "csrf": token},
+        )
+        assert closed.status_code == 303
+        await desk.reaches(contact, ContactState.closed)
+    snap = await desk.snapshot(contact)
+    assert [(d.action.value, d.by) for d in snap.decisions] == [
+        ("take_over", KIM.id),
+        ("close", KIM.id),
+    ]
 
 
 def test_password_hashes() -> None:
