@@ -149,6 +149,8 @@ async def test_on_a_phone_the_pages_are_one_column(desk: ConsoleDesk, browser: B
     await sign_in(page, desk, KIM.id)
     contact = desk.contacts[REJECTED]
     await expect(page.get_by_role("link", name=contact)).to_be_visible()
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the queue scrolls sideways on a phone ({width}px)"
     await page.get_by_role("link", name=contact).click()
     await expect(page.get_by_role("button", name="Approve")).to_be_visible()
     for shown in (page,):
