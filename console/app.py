@@ -7,6 +7,7 @@ JSON, event-stream and form routes answer 401, with nothing of any contact."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -253,18 +255,7 @@ def create_app(
     @private.get("/api/queue")
     async def queue_json(request: Request) -> Response:
         rows = await data.queue(client)
-        return JSONResponse(
-            [
-                {
-                    **{k: v for k, v in vars(r).items()},
-                    **{
-                        k: (getattr(r, k).isoformat() if getattr(r, k) else None)
-                        for k in ("started", "escalated_at", "sla_due", "first_breach")
-                    },
-                }
-                for r in rows
-            ]
-        )
+        return JSONResponse([jsonable_encoder(dataclasses.asdict(r)) for r in rows])
 
     @private.get("/contacts/{contact_id}", response_class=HTMLResponse)
     async def contact_page(request: Request, contact_id: str, decided: str = "") -> Response:
