@@ -37,16 +37,27 @@ class Carriers(Protocol):
 
 @dataclass
 class Scans:
-    """The order's shipments with the carriers' scans as of now, through the desk's ports
-    (the shop's orders, the carriers' tracking)."""
+    """The order's shipments with the carriers' scans, through the desk's ports (the shop's
+    orders, the carriers' tracking). Kept ``keep_seconds`` per order, so open pages that
+    refresh every few seconds do not call a carrier's API each time."""
 
     orders: Orders
     carriers: Carriers
+    keep_seconds: float = 300.0
+    _kept: dict[str, tuple[float, list[Shipment]]] = field(default_factory=dict, repr=False)
 
     def shipments(self, order_number: str) -> list[Shipment]:
+        now = time.monotonic()
+        kept = self._kept.get(order_number)
+        if kept is not None and now - kept[0] < self.keep_seconds:
+            return kept[1]
         order = self.orders.get_order(order_number)
-        now = datetime.now(UTC)
-        return [self.carriers.trace(s.tracking, now).shipment for s in order.shipments]
+        at = datetime.now(UTC)
+        found = [self.carriers.trace(s.tracking, at).shipment for s in order.shipments]
+        if len(self._kept) > 1000:
+            self._kept.clear()
+        self._kept[order_number] = (now, found)
+        return found
 
 
 @dataclass
