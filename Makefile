@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED_SCENARIOS := $(wildcard ../shared/scenarios)
 
-.PHONY: install test demo up scenarios fingerprints lint bench clean
+.PHONY: install test demo up scenarios fingerprints lint bench clean screenshots
 
 install: $(STAMP)
 
@@ -35,7 +35,11 @@ fingerprints: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy desk workflows activities workers starters ingest supervisor devtools
+	$(BIN)/mypy desk workflows activities workers starters ingest supervisor devtools console
+
+# The README's screenshots of the console and of a contact in the Temporal UI (Chromium).
+screenshots: install
+	$(BIN)/python devtools/screenshots.py
 
 bench: install
 	$(BIN)/python benchmarks/classifier_speed.py

@@ -17,8 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import uvicorn
 from temporalio.client import Client
 
+from console.accounts import Account, Accounts, hash_password
+from console.data import Scans
+from console.serve import embedded_console
+from console.settings import ConsoleSettings
 from desk.adapters.sandbox import SandboxShop
 from desk.config import PolicyConfig, Settings
 from desk.data_converter import data_converter_for, load_keyring
@@ -342,10 +347,17 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
         server = api_server(
             create_app(client, settings), settings.ingest_host, settings.ingest_port
         )
+        console_part, console_sign_in = demo_console(client, shop)
 
         async def scripted() -> None:
             await _run_traffic(
-                client, settings, shop, summary.contacts[:contacts], policy.time_scale, now
+                client,
+                settings,
+                shop,
+                summary.contacts[:contacts],
+                policy.time_scale,
+                now,
+                console_sign_in,
             )
             if not once:
                 _say("\nThe desk stays up until Ctrl-C.")
@@ -356,10 +368,23 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
             worker=worker,
             server=server,
             also=scripted,
-            more_servers=[codec_server] if codec_server else [],
+            more_servers=[s for s in (codec_server, console_part) if s is not None],
         )
     shop.close()
     return 0
+
+
+def demo_console(client: Client, shop: SandboxShop) -> tuple[uvicorn.Server | None, str]:
+    """The supervisor console on :8090 (``DESK_CONSOLE_*``), with one account: the demo's
+    supervisor, with a password of this run; and the line saying how to sign in."""
+    console = ConsoleSettings.from_env()
+    password = secrets.token_urlsafe(9)
+    accounts = Accounts(accounts=[Account(id=DEMO_SUPERVISOR.id, password=hash_password(password))])
+    registry = SupervisorRegistry(supervisors=[DEMO_SUPERVISOR])
+    server, where = embedded_console(client, console, registry, accounts, Scans(shop, shop))
+    if server is None:
+        return None, f"  {where}"
+    return server, f"  sign in as {DEMO_SUPERVISOR.id}, password {password} (this run only)"
 
 
 async def _run_traffic(
@@ -369,6 +394,7 @@ async def _run_traffic(
     script: list[DemoContact],
     time_scale: float,
     origin: datetime,
+    console_sign_in: str = "",
 ) -> None:
     _say(
         f"Temporal UI: http://127.0.0.1:{settings.ui_port}  ingest: "
@@ -450,6 +476,7 @@ async def _run_traffic(
                 f"Temporal UI: http://127.0.0.1:{settings.ui_port} "
                 '(saved queries in the README, e.g. ContactState = "escalated")',
                 CONSOLE_LINE,
+                *([console_sign_in] if console_sign_in else []),
             ]
         ),
         flush=True,

@@ -19,6 +19,8 @@ desk decide CONTACT_ID approve|override|reject|take_over|close [--note ...] [...
                              (as the operator DESK_OPERATOR_ID, signed with its key)
 desk codec-server            the codec server: the Temporal UI and CLI read encrypted payloads
 desk codec-key [--id ID]     a new payload encryption key, as ID:BASE64 for DESK_CODEC_KEYS
+desk console                 the supervisor console (web, 127.0.0.1:8090; DESK_CONSOLE_*)
+desk console-password        a password hash for the console's accounts file
 """
 
 from __future__ import annotations
@@ -154,6 +156,12 @@ def _parser() -> argparse.ArgumentParser:
         "codec-server",
         help="serve Temporal's codec-server protocol so the UI and CLI decrypt payloads",
     )
+    sub.add_parser("console", help="serve the supervisor console (DESK_CONSOLE_* settings)")
+    sub.add_parser(
+        "console-password",
+        help="print a password hash for the console's accounts file (read without echo, or "
+        "from standard input)",
+    )
     key = sub.add_parser("codec-key", help="print a new payload key as ID:BASE64")
     key.add_argument("--id", help="the key's id (default key-<year>-<month>)")
     return p
@@ -216,7 +224,15 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from devtools.carrier_read import carrier_read_command
 
         return carrier_read_command(args.fmt, args.file, args.now, args.lat, args.lon)
+    if args.command == "console-password":
+        from console.serve import console_password
+
+        return console_password()
     settings = Settings.from_env()
+    if args.command == "console":
+        from console.serve import run_console
+
+        return await run_console(settings)
     if args.command == "classify":
         from desk.classifier.choice import build_classifier
         from starters.classify_command import run_classify

@@ -5,6 +5,9 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
+from console.data import Scans
+from console.serve import accounts_for, check_console_settings, embedded_console, ensure_dev_account
+from console.settings import ConsoleSettings
 from desk.adapters.wiring import build_ports, open_store
 from desk.classifier.choice import build_classifier
 from desk.config import PolicyConfig, Settings
@@ -54,6 +57,16 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
             file=sys.stderr,
         )
     supervisors = _supervisors(settings)
+    console = ConsoleSettings.from_env()
+    check_console_settings(console)
+    dev_registry = settings.supervisors_file is None and supervisors.find(DEV_SUPERVISOR)
+    if dev_registry and (dev := ensure_dev_account(settings, console, DEV_SUPERVISOR)):
+        print(
+            f"created the console's accounts {dev[0]}: sign in as {DEV_SUPERVISOR} with "
+            f"password {dev[1]} (shown once)",
+            file=sys.stderr,
+        )
+    accounts = accounts_for(settings, console)
     stop = stop_event()
     keyring = load_keyring(settings)
     converter = data_converter_for(settings)
@@ -73,6 +86,9 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
         server = api_server(
             create_app(client, settings), settings.ingest_host, settings.ingest_port
         )
+        console_part, console_url = embedded_console(
+            client, console, supervisors, accounts, Scans(ports.orders, ports.carriers)
+        )
         channels = "".join(f"\n    {line}" for line in channel_summary(settings))
         codec_line = (
             f"{codec_url}\n    {sign_in_hint(settings, keyring)}"
@@ -84,6 +100,7 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
             f"  ingest API    http://{settings.ingest_host}:{settings.ingest_port}/docs\n"
             f"  channels{channels}\n"
             f"  codec server  {codec_line}\n"
+            f"  console       {console_url}\n"
             f"  shop database {settings.shop_url}\n"
             f"  payload keys  {', '.join(keyring.key_ids)} ({keyring.source})\n"
             "Ctrl-C stops everything.",
@@ -93,7 +110,7 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
             stop,
             worker=worker,
             server=server,
-            more_servers=[codec_server] if codec_server else [],
+            more_servers=[s for s in (codec_server, console_part) if s is not None],
         )
     ports.close()
     return 0
