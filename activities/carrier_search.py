@@ -7,7 +7,7 @@ from datetime import datetime
 from temporalio import activity
 
 from desk.identities import claim_contact
-from desk.models import Carrier, CarrierCase
+from desk.models import CarrierCase
 from desk.ports import CarrierTasks, CarrierTracking, Refused, SearchNeedsOperator
 
 
@@ -18,19 +18,14 @@ class CarrierSearchActivities:
 
     @activity.defn
     def file_carrier_search(
-        self,
-        tracking: str,
-        reason: str,
-        filed_at: datetime,
-        key: str,
-        carrier: Carrier | None = None,
+        self, tracking: str, reason: str, filed_at: datetime, key: str
     ) -> CarrierCase:
         """File the carrier's search (at most one per shipment: a retry returns the first
         case). A carrier with no API for it (USPS Missing Mail) gets the request prepared
         for a person, and the contact shows the task's number until they signal the
         carrier's own (``desk carrier filed``)."""
         try:
-            return self.carriers.file_search(tracking, reason, filed_at, key, carrier=carrier)
+            return self.carriers.file_search(tracking, reason, filed_at, key)
         except SearchNeedsOperator as need:
             if self.tasks is None:
                 raise Refused(f"{need}; no place to keep a task for a person") from None

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from temporalio import activity
 
-from desk.models import Carrier, TraceResult
+from desk.models import TraceResult
 from desk.ports import CarrierTracking
 
 
@@ -15,9 +15,5 @@ class TracingActivities:
         self.carriers = carriers
 
     @activity.defn
-    def trace_shipment(
-        self, tracking: str, as_of: datetime, carrier: Carrier | None = None
-    ) -> TraceResult:
-        """``carrier``: the order's record of who carries the parcel (absent in histories
-        from before it was passed)."""
-        return self.carriers.trace(tracking, as_of, carrier=carrier)
+    def trace_shipment(self, tracking: str, as_of: datetime) -> TraceResult:
+        return self.carriers.trace(tracking, as_of)

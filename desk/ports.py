@@ -19,7 +19,6 @@ from desk.models import (
     Address,
     AttemptLimits,
     AttemptVerdict,
-    Carrier,
     CarrierCase,
     CarrierTask,
     Claim,
@@ -100,20 +99,10 @@ class OrderSystem(Protocol):
 
 
 class CarrierTracking(Protocol):
-    """``carrier``: the carrier the merchant's record names for the parcel, when known; an
-    adapter serving several carriers routes by it rather than by the number's shape."""
-
-    def trace(self, tracking: str, as_of: datetime, carrier: Carrier | None = None) -> TraceResult:
+    def trace(self, tracking: str, as_of: datetime) -> TraceResult:
         """Scan history visible at ``as_of`` and the carrier search case, if any."""
 
-    def file_search(
-        self,
-        tracking: str,
-        reason: str,
-        filed_at: datetime,
-        key: str,
-        carrier: Carrier | None = None,
-    ) -> CarrierCase:
+    def file_search(self, tracking: str, reason: str, filed_at: datetime, key: str) -> CarrierCase:
         """File a missing-mail search / trace; at most one per shipment, whatever the key."""
 
 

@@ -36,17 +36,10 @@ class NoSearchApi:
     def __init__(self, trace: object) -> None:
         self._trace = trace
 
-    def trace(self, tracking: str, as_of: datetime, carrier: Carrier | None = None) -> TraceResult:
+    def trace(self, tracking: str, as_of: datetime) -> TraceResult:
         return self._trace(tracking, as_of)  # type: ignore[operator, no-any-return]
 
-    def file_search(
-        self,
-        tracking: str,
-        reason: str,
-        filed_at: datetime,
-        key: str,
-        carrier: Carrier | None = None,
-    ) -> CarrierCase:
+    def file_search(self, tracking: str, reason: str, filed_at: datetime, key: str) -> CarrierCase:
         raise SearchNeedsOperator(
             MissingMailRequest(
                 carrier=Carrier.usps,
@@ -87,9 +80,9 @@ async def test_the_contact_shows_the_task_then_the_carriers_case_number() -> Non
 
         @activity.defn(name="file_carrier_search")
         async def file_carrier_search(
-            tracking: str, reason: str, filed_at: datetime, key: str, carrier: Carrier | None = None
+            tracking: str, reason: str, filed_at: datetime, key: str
         ) -> CarrierCase:
-            return real_search.file_carrier_search(tracking, reason, filed_at, key, carrier)
+            return real_search.file_carrier_search(tracking, reason, filed_at, key)
 
         mocked = [
             a

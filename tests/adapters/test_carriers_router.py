@@ -80,17 +80,6 @@ def test_numbers_go_to_their_carrier_and_the_rest_to_the_fallback() -> None:
     assert router.file_search("1Z999AA10123456784", "lost", AT, "k").case_number == "ups"
 
 
-def test_the_carrier_the_order_names_wins_over_the_numbers_shape() -> None:
-    # A FedEx Ground Economy parcel carries a USPS-shaped number; the order says FedEx.
-    usps, fedex = Recorder("usps"), Recorder("fedex")
-    router = CarrierRouter({Carrier.usps: usps, Carrier.fedex: fedex})
-    number = "9261290289104185136058"
-    assert router.trace(number, AT, carrier=Carrier.fedex).shipment.service == "fedex"
-    assert router.file_search(number, "lost", AT, "k", carrier=Carrier.fedex).case_number == "fedex"
-    assert router.trace(number, AT).shipment.service == "usps"  # no record: the shape
-    assert usps.calls == [("trace", number, {})]
-
-
 def test_without_an_adapter_for_the_carrier_the_number_is_not_found() -> None:
     router = CarrierRouter({Carrier.usps: Recorder("usps")})
     with pytest.raises(NotFound, match="fedex"):

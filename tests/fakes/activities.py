@@ -44,7 +44,6 @@ from desk.config import PolicyConfig
 from desk.models import (
     Address,
     AttemptVerdict,
-    Carrier,
     CarrierCase,
     Claim,
     ClaimKind,
@@ -142,18 +141,16 @@ def mocked_activities(
         return shop.record_claim(customer_id, kind, at, key)
 
     @activity.defn(name="trace_shipment")
-    async def trace_shipment(
-        tracking: str, as_of: datetime, carrier: Carrier | None = None
-    ) -> TraceResult:
+    async def trace_shipment(tracking: str, as_of: datetime) -> TraceResult:
         record("trace_shipment", tracking, as_of)
-        return shop.trace(tracking, as_of, carrier=carrier)
+        return shop.trace(tracking, as_of)
 
     @activity.defn(name="file_carrier_search")
     async def file_carrier_search(
-        tracking: str, reason: str, filed_at: datetime, key: str, carrier: Carrier | None = None
+        tracking: str, reason: str, filed_at: datetime, key: str
     ) -> CarrierCase:
         record("file_carrier_search", tracking, reason, filed_at, key)
-        return shop.file_search(tracking, reason, filed_at, key, carrier=carrier)
+        return shop.file_search(tracking, reason, filed_at, key)
 
     @activity.defn(name="issue_refund")
     async def issue_refund(

@@ -461,7 +461,7 @@ class MemoryShop:
 
     # ------------------------------------------------------------ CarrierTracking
 
-    def trace(self, tracking: str, as_of: datetime, carrier: Carrier | None = None) -> TraceResult:
+    def trace(self, tracking: str, as_of: datetime) -> TraceResult:
         as_of = as_utc(as_of)
         with self._lock:
             ship = self._ship(tracking)
@@ -475,14 +475,7 @@ class MemoryShop:
                     events = _by_time(events)
             return TraceResult(shipment=self._shipment(ship, events), case=carrier_case)
 
-    def file_search(
-        self,
-        tracking: str,
-        reason: str,
-        filed_at: datetime,
-        key: str,
-        carrier: Carrier | None = None,
-    ) -> CarrierCase:
+    def file_search(self, tracking: str, reason: str, filed_at: datetime, key: str) -> CarrierCase:
         filed_at = as_utc(filed_at)
         with self._lock:
             ship = self._ship(tracking)

@@ -163,7 +163,7 @@ async def trace_shipment(c: Contact, shipment: Shipment) -> Shipment:
     """The shipment's scans as of now; a carrier search's latest state comes along."""
     result = await workflow.execute_activity_method(
         TracingActivities.trace_shipment,
-        args=[shipment.tracking, c.now(), shipment.carrier],
+        args=[shipment.tracking, c.now()],
         start_to_close_timeout=_QUICK,
         retry_policy=_RETRY,
         summary=f"trace {shipment.carrier.value} {shipment.tracking}",
@@ -203,13 +203,7 @@ async def file_search(c: Contact, reason: str) -> None:
         return
     c.rec.case = await workflow.execute_activity_method(
         CarrierSearchActivities.file_carrier_search,
-        args=[
-            c.rec.shipment.tracking,
-            reason,
-            c.now(),
-            f"{c.id}:search",
-            c.rec.shipment.carrier,
-        ],
+        args=[c.rec.shipment.tracking, reason, c.now(), f"{c.id}:search"],
         start_to_close_timeout=_QUICK,
         retry_policy=_RETRY,
         summary=f"file carrier search ({reason})",

@@ -76,8 +76,7 @@ class CarrierRouter:
       ``fallback``: for a carrier with no adapter of its own (an aggregator tracks them
       all). Configure every carrier to the aggregator to use it for everything.
     - ``known``: the merchant's record of a shipment by tracking number (the order
-      system's). It names the carrier (else the carrier the caller passes, from the
-      order the contact holds, else the number's shape) and supplies what
+      system's). It names the carrier (else the number's shape is used) and supplies what
       carriers do not know: the SKUs in the parcel, the desk's service code (replacements
       ship with it) and a voided label; the carrier's expected date wins over the
       merchant's.
@@ -94,26 +93,19 @@ class CarrierRouter:
         self.fallback = fallback
         self.known = known
 
-    def trace(self, tracking: str, as_of: datetime, carrier: Carrier | None = None) -> TraceResult:
+    def trace(self, tracking: str, as_of: datetime) -> TraceResult:
         record = self._known(tracking)
-        carrier, adapter = self._route(tracking, record, carrier)
+        carrier, adapter = self._route(tracking, record)
         if _takes_hint(adapter) and carrier is not None:
             result = adapter.trace(tracking, as_of, carrier=carrier)  # type: ignore[call-arg]
         else:
             result = adapter.trace(tracking, as_of)
         return result.model_copy(update={"shipment": with_merchant_record(result.shipment, record)})
 
-    def file_search(
-        self,
-        tracking: str,
-        reason: str,
-        filed_at: datetime,
-        key: str,
-        carrier: Carrier | None = None,
-    ) -> CarrierCase:
+    def file_search(self, tracking: str, reason: str, filed_at: datetime, key: str) -> CarrierCase:
         """The carrier's search, or a claim through the aggregator; at most one per shipment
         as each adapter keeps it. ``SearchNeedsOperator`` when no API files it."""
-        carrier, adapter = self._route(tracking, self._known(tracking), carrier)
+        carrier, adapter = self._route(tracking, self._known(tracking))
         if _takes_hint(adapter) and carrier is not None:
             return adapter.file_search(  # type: ignore[call-arg]
                 tracking, reason, filed_at, key, carrier=carrier
@@ -133,17 +125,14 @@ class CarrierRouter:
             return None
 
     def _route(
-        self, tracking: str, record: Shipment | None, named: Carrier | None = None
+        self, tracking: str, record: Shipment | None
     ) -> tuple[Carrier | None, CarrierTracking]:
-        # The merchant's record names the carrier (looked up here, or passed along from
-        # the order the contact holds); the number's shape is the last resort: a FedEx
-        # Ground Economy (SmartPost) number has a USPS shape (92…, 22 digits).
-        carrier = record.carrier if record is not None else named or guess_carrier(tracking)
+        carrier = record.carrier if record is not None else guess_carrier(tracking)
         adapter = self.adapters.get(carrier) if carrier is not None else None
         adapter = adapter or self.fallback
         if adapter is None:
-            which = carrier.value if carrier else "an unknown carrier"
-            raise NotFound(f"no carrier adapter for {which} (tracking {tracking})")
+            named = carrier.value if carrier else "an unknown carrier"
+            raise NotFound(f"no carrier adapter for {named} (tracking {tracking})")
         return carrier, adapter
 
     # ------------------------------------------------------------ configuration

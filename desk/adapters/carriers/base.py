@@ -46,7 +46,7 @@ class CarrierAdapter:
 
     # ------------------------------------------------------------ the port
 
-    def trace(self, tracking: str, as_of: datetime, carrier: Carrier | None = None) -> TraceResult:
+    def trace(self, tracking: str, as_of: datetime) -> TraceResult:
         """What the carrier says now, with events later than ``as_of`` dropped."""
         with port_errors():
             return as_of_view(self.current(tracking), as_of)
@@ -54,14 +54,7 @@ class CarrierAdapter:
     def current(self, tracking: str) -> TraceResult:
         raise NotImplementedError
 
-    def file_search(
-        self,
-        tracking: str,
-        reason: str,
-        filed_at: datetime,
-        key: str,
-        carrier: Carrier | None = None,
-    ) -> CarrierCase:
+    def file_search(self, tracking: str, reason: str, filed_at: datetime, key: str) -> CarrierCase:
         """No API files this carrier's searches: a person does, with the request built
         here (``SearchNeedsOperator``)."""
         raise self.needs_operator(self.carrier_of(tracking), tracking, reason)

@@ -47,7 +47,7 @@ class SandboxCarrierTracking(SandboxDatabase):
             return moment
         return self._clock_origin + (moment - self._clock_origin) * self._clock_speed
 
-    def trace(self, tracking: str, as_of: datetime, carrier: Carrier | None = None) -> TraceResult:
+    def trace(self, tracking: str, as_of: datetime) -> TraceResult:
         as_of = self._carrier_time(as_of)
         with self.unit_of_work() as session:
             ship = self._shipment_row(session, tracking)
@@ -60,14 +60,7 @@ class SandboxCarrierTracking(SandboxDatabase):
                     events.sort(key=lambda e: e.at)
             return TraceResult(shipment=_shipment(ship, events), case=carrier_case)
 
-    def file_search(
-        self,
-        tracking: str,
-        reason: str,
-        filed_at: datetime,
-        key: str,
-        carrier: Carrier | None = None,
-    ) -> CarrierCase:
+    def file_search(self, tracking: str, reason: str, filed_at: datetime, key: str) -> CarrierCase:
         filed_at = self._carrier_time(filed_at)
 
         def existing(session: Session) -> CarrierCase | None:
