@@ -1,0 +1,700 @@
+"""``make chaos``: contacts through the embedded desk while its parts are knocked over.
+
+On loopback only, in ``<data_dir>/chaos`` (fresh each run):
+
+- the dev server (``temporal server start-dev --db-filename``) on its SQLite file,
+  **stopped and started again** on that file mid-run;
+- the worker in its own process (devtools/chaos_worker.py), **killed with SIGKILL**
+  several times and started again at once (as a supervisor such as systemd would);
+- the ingest API in this process, fed with every contact's messages in the channels'
+  vendor formats (devtools/simulator.py); a 503 while Temporal is down is retried with
+  the same provider message id, as a vendor retries a webhook;
+- the sandbox shop on a SQLite file, **refusing service** for a while: this process holds
+  the database's exclusive lock (``BEGIN EXCLUSIVE``), so every statement of the worker
+  fails with "database is locked" after its busy timeout. SQLite has no server that could
+  refuse a connection; a lock held by another process is the real way its database
+  becomes unavailable, and the worker sees a real driver error, not an injected one.
+
+Afterwards every contact is checked: its intake workflow routed the message, the contact
+holds it, and the contact is finished or waiting as it should (on the customer, a carrier
+or a supervisor). The ledger is checked against each contact's own record: one refund and
+one replacement at most per decision key, refund totals and replacement orders equal to
+what the contact believes it did, and as many replies in the outbox as it sent. It prints
+the figures and exits 1 unless nothing was lost and nothing duplicated, 2 if the run did
+not finish in its time limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import socket
+import sqlite3
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+from pydantic import SecretStr
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from desk.adapters.sandbox import SandboxShop
+from desk.codec import new_key
+from desk.config import Settings
+from desk.data_converter import data_converter_for
+from desk.models import ContactSnapshot, ContactState, RoutedMessage
+from desk.routing import CONTACT_WORKFLOW, INTAKE_WORKFLOW
+from desk.temporal_client import connect
+from devtools.chaos_traffic import seed_chaos_shop
+from devtools.demo import DEMO_TIME_SCALE, demo_secrets
+from devtools.demo_shop.contacts import DemoContact
+from devtools.embedded_temporal import EmbeddedTemporal
+from devtools.simulator import vendor_payload
+from ingest.app import create_app
+from starters.serving import api_server
+from supervisor.report import table
+from workflows.contact import ContactWorkflow
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+# A contact is finished, or waits as it should: on the customer, a carrier, a supervisor
+# or a person who took it over (resolved: inside its reopen window).
+WAITING = {
+    ContactState.awaiting_customer,
+    ContactState.awaiting_carrier,
+    ContactState.escalated,
+    ContactState.human_owned,
+    ContactState.resolved,
+}
+FINAL = {ContactState.resolved, ContactState.closed}
+BUSY = {ContactState.new, ContactState.investigating}
+
+
+@dataclass(frozen=True)
+class ChaosPlan:
+    contacts: int = 500
+    traffic_s: float = 90.0  # first messages spread over this
+    kills: int = 5
+    server_restarts: int = 2
+    shop_outages: int = 1
+    outage_s: float = 25.0
+    time_limit_s: float = 600.0
+    settle_quiet_s: float = 10.0
+    time_scale: float = DEMO_TIME_SCALE
+    seed: int = 11
+
+
+@dataclass
+class Figures:
+    contacts: int = 0
+    messages: int = 0
+    accepted: int = 0
+    ingest_retries: int = 0
+    kills: int = 0
+    worker_exits: int = 0  # exits this run did not cause
+    server_restarts: int = 0
+    shop_outages: int = 0
+    shop_errors: int = 0  # activity attempts the locked shop database refused
+    final: int = 0
+    waiting: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    refunds: int = 0
+    replacements: int = 0
+    replies: int = 0
+    decisions: int = 0
+    states: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _say(text: str) -> None:
+    print(f"[chaos {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- the parts
+
+
+class WorkerProcess:
+    """The desk worker as a child process, restarted whenever it dies."""
+
+    def __init__(self, env: dict[str, str], origin: datetime, time_scale: float, log: Path):
+        self._env = env
+        self._args = [
+            sys.executable,
+            "-m",
+            "devtools.chaos_worker",
+            origin.isoformat(),
+            repr(time_scale),
+        ]
+        self._log_path = log
+        self._log: IO[bytes] | None = None
+        self.process: asyncio.subprocess.Process | None = None
+        self.killing = False
+        self.unexpected_exits = 0
+
+    async def start(self) -> None:
+        if self._log is None:
+            self._log = self._log_path.open("ab")
+        self.process = await asyncio.create_subprocess_exec(
+            *self._args,
+            cwd=ROOT,
+            env=self._env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=self._log,
+            start_new_session=True,
+        )
+
+    async def kill(self) -> None:
+        """SIGKILL, then a new worker straight away."""
+        assert self.process is not None
+        self.killing = True
+        with contextlib.suppress(ProcessLookupError):
+            self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+        self.killing = False
+        await self.start()
+
+    async def watch(self) -> None:
+        """Restart the worker if it exits by itself (and count it)."""
+        while True:
+            process = self.process
+            assert process is not None
+            await process.wait()
+            if not self.killing and self.process is process:
+                self.unexpected_exits += 1
+                _say(f"worker exited by itself (code {process.returncode}); restarting")
+                await self.start()
+            await asyncio.sleep(0.2)
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout=10)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+class ShopOutage:
+    """The shop's SQLite database held under an exclusive lock by this process."""
+
+    def __init__(self, path: Path):
+        self._path = path
+        self._release = threading.Event()
+        self._held = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _hold(self) -> None:
+        db = sqlite3.connect(self._path, isolation_level=None, timeout=60)
+        try:
+            db.execute("BEGIN EXCLUSIVE")
+            self._held.set()
+            self._release.wait()
+            db.execute("ROLLBACK")
+        finally:
+            db.close()
+
+    async def begin(self) -> None:
+        self._release.clear()
+        self._held.clear()
+        self._thread = threading.Thread(target=self._hold, name="shop-outage", daemon=True)
+        self._thread.start()
+        await asyncio.to_thread(self._held.wait, 60)
+
+    async def end(self) -> None:
+        self._release.set()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, 60)
+
+
+# ---------------------------------------------------------------- the run
+
+
+class ChaosRun:
+    def __init__(self, plan: ChaosPlan, data_dir: Path):
+        self.plan = plan
+        self.data = data_dir
+        self.figures = Figures()
+        self.intake_ids: dict[str, str] = {}  # message id -> intake workflow id
+        self.origin = datetime.now(UTC)
+        key = f"chaos:{new_key()}"
+        self.settings = Settings(
+            data_dir=str(data_dir),
+            database_url=None,
+            task_queue="chaos",
+            temporal_port=_free_port(),
+            ui_port=_free_port(),
+            ingest_host=HOST,
+            ingest_port=_free_port(),
+            codec_keys=SecretStr(key),
+            **demo_secrets(),  # type: ignore[arg-type]
+        )
+        self.settings = self.settings.model_copy(
+            update={"temporal_address": f"{HOST}:{self.settings.temporal_port}"}
+        )
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DESK_", "TEMPORAL_"))},
+            "DESK_DATA_DIR": str(data_dir),
+            "DESK_TASK_QUEUE": self.settings.task_queue,
+            "DESK_TEMPORAL_ADDRESS": self.settings.temporal_address,
+            "DESK_CODEC_KEYS": key,
+            "PYTHONPATH": str(ROOT),
+        }
+        self.shop_path = data_dir / "shop.db"
+
+    # ---- events
+
+    def schedule(self) -> list[tuple[float, str]]:
+        """(seconds after the traffic starts, event): spread over the traffic window and a
+        little after it, so the desk is hit while busy and while settling."""
+        p = self.plan
+        window = p.traffic_s * 1.2 + 10
+        events: list[tuple[float, str]] = []
+        events += [((i + 0.5) / p.kills * window, "kill") for i in range(p.kills)]
+        events += [
+            ((i + 1) / (p.server_restarts + 1) * window + 3, "restart")
+            for i in range(p.server_restarts)
+        ]
+        events += [
+            ((i + 0.3) / p.shop_outages * window * 0.8, "outage") for i in range(p.shop_outages)
+        ]
+        return sorted(events)
+
+    async def chaos(
+        self, temporal: EmbeddedTemporal, worker: WorkerProcess, started: float
+    ) -> None:
+        outage = ShopOutage(self.shop_path)
+        for at, what in self.schedule():
+            await asyncio.sleep(max(0.0, started + at - time.monotonic()))
+            if what == "kill":
+                await worker.kill()
+                self.figures.kills += 1
+                _say(f"SIGKILL worker ({self.figures.kills}/{self.plan.kills}); restarted")
+            elif what == "restart":
+                _say("stopping the dev server")
+                await temporal.stop()
+                await asyncio.sleep(2)
+                await temporal.start()
+                self.figures.server_restarts += 1
+                _say(f"dev server restarted on {temporal.db_path.name}")
+            else:
+                await outage.begin()
+                self.figures.shop_outages += 1
+                _say(
+                    f"shop database locked (outage {self.figures.shop_outages}) "
+                    f"for {self.plan.outage_s:.0f}s"
+                )
+                await asyncio.sleep(self.plan.outage_s)
+                await outage.end()
+                _say("shop database back")
+
+    async def send(self, traffic: list[DemoContact], started: float) -> None:
+        schedule: list[tuple[float, str, Any]] = []
+        scale = self.plan.time_scale
+        for c in traffic:
+            schedule.append(
+                (
+                    c.send_after_s,
+                    c.message_id,
+                    (c.channel, c.sender, c.text, c.subject, c.attachments),
+                )
+            )
+            for f in c.follow_ups:
+                at = c.send_after_s + f.after_hours * 3600 * scale
+                schedule.append(
+                    (at, f.message_id, (f.channel, f.sender, f.text, None, f.attachments))
+                )
+        schedule.sort(key=lambda s: s[0])
+        self.figures.messages = len(schedule)
+        base = f"http://{HOST}:{self.settings.ingest_port}"
+        limit = asyncio.Semaphore(16)
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            for _ in range(100):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+
+            async def one(at: float, message_id: str, parts: Any) -> None:
+                await asyncio.sleep(max(0.0, started + at - time.monotonic()))
+                channel, sender, text, subject, attachments = parts
+                path, kwargs = vendor_payload(
+                    channel,
+                    sender,
+                    text,
+                    subject,
+                    attachments,
+                    message_id,
+                    settings=self.settings,
+                    base_url=base,
+                )
+                delay = 0.5
+                deadline = started + self.plan.time_limit_s * 0.6
+                while time.monotonic() < deadline:
+                    async with limit:
+                        try:
+                            response = await http.post(path, **kwargs)
+                        except httpx.TransportError:
+                            response = None
+                    if response is not None and response.status_code == 202:
+                        self.intake_ids[message_id] = response.json()["intake_workflow_id"]
+                        self.figures.accepted += 1
+                        return
+                    if response is not None and response.status_code not in (502, 503, 504):
+                        self.figures.problems.append(
+                            f"{message_id}: ingest answered {response.status_code}"
+                        )
+                        return
+                    self.figures.ingest_retries += 1
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                self.figures.problems.append(f"{message_id}: never accepted by ingest")
+
+            await asyncio.gather(*(one(*s) for s in schedule))
+        _say(
+            f"sent {self.figures.accepted}/{self.figures.messages} messages "
+            f"({self.figures.ingest_retries} retried after a 503 or a refused connection)"
+        )
+
+    # ---- checks
+
+    async def busy(self, client: Client) -> int:
+        """Running intakes plus contacts still reading or working (visibility: a hint only;
+        the verdict comes from the workflows themselves)."""
+        running = 'ExecutionStatus = "Running"'
+        intakes = await client.count_workflows(f'WorkflowType = "{INTAKE_WORKFLOW}" AND {running}')
+        states = ", ".join(f'"{s.value}"' for s in BUSY)
+        contacts = await client.count_workflows(
+            f'WorkflowType = "{CONTACT_WORKFLOW}" AND {running} AND ContactState IN ({states})'
+        )
+        return intakes.count + contacts.count
+
+    async def settle(self, client: Client, deadline: float) -> None:
+        quiet_since: float | None = None
+        while time.monotonic() < deadline:
+            try:
+                busy = await self.busy(client)
+            except Exception as err:  # noqa: BLE001 - the server may be mid-restart
+                _say(f"visibility not answering ({type(err).__name__})")
+                busy = -1
+            if busy == 0:
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since >= self.plan.settle_quiet_s:
+                    return
+            else:
+                quiet_since = None
+            await asyncio.sleep(2)
+
+    async def verify(self, client: Client, shop: SandboxShop) -> Figures:
+        """Lost and duplicated, from the workflows and the ledger (not from visibility)."""
+        f = self.figures
+        f.lost = f.duplicated = f.final = f.waiting = 0
+        f.states = Counter()
+        problems = [p for p in f.problems if "ingest" in p]
+        f.lost += len(problems)
+        routed: dict[str, RoutedMessage] = {}
+
+        async def intake(message_id: str, workflow_id: str) -> None:
+            handle = client.get_workflow_handle(workflow_id, result_type=RoutedMessage)
+            try:
+                routed[message_id] = await asyncio.wait_for(handle.result(), timeout=20)
+            except Exception as err:  # noqa: BLE001 - reported as lost
+                problems.append(f"{message_id}: intake {workflow_id} not routed ({err})")
+
+        await _bounded(intake(m, w) for m, w in self.intake_ids.items())
+        f.lost = len(problems)
+        by_contact: dict[str, list[RoutedMessage]] = defaultdict(list)
+        for r in routed.values():
+            by_contact[r.contact_id].append(r)
+        f.contacts = len(by_contact)
+        snaps: dict[str, ContactSnapshot] = {}
+
+        async def contact(contact_id: str) -> None:
+            handle = client.get_workflow_handle(contact_id)
+            try:
+                status = (await handle.describe()).status
+                snap = await asyncio.wait_for(handle.query(ContactWorkflow.snapshot), timeout=30)
+            except Exception as err:  # noqa: BLE001 - reported as lost
+                problems.append(f"{contact_id}: not queryable ({type(err).__name__}: {err})")
+                return
+            snaps[contact_id] = snap
+            f.states[snap.state.value] += 1
+            held = {m.message_id for m in snap.messages}
+            missing = [
+                r.message.message_id
+                for r in by_contact[contact_id]
+                if r.held_back is None and r.message.message_id not in held
+            ]
+            if missing:
+                problems.append(f"{contact_id}: messages never reached it: {missing}")
+            if status in (
+                WorkflowExecutionStatus.FAILED,
+                WorkflowExecutionStatus.TERMINATED,
+                WorkflowExecutionStatus.TIMED_OUT,
+                WorkflowExecutionStatus.CANCELED,
+            ):
+                problems.append(f"{contact_id}: workflow {status.name}")
+            elif status == WorkflowExecutionStatus.COMPLETED or snap.state == ContactState.closed:
+                f.final += 1
+            elif snap.state in WAITING:
+                f.waiting += 1
+            else:
+                problems.append(f"{contact_id}: stuck in {snap.state.value}")
+
+        await _bounded(contact(c) for c in by_contact)
+        f.lost = len(problems)
+        f.duplicated, dup_problems, lost_effects = _ledger_check(shop, snaps)
+        f.lost += len(lost_effects)
+        f.problems = problems + lost_effects + dup_problems
+        f.refunds = len(shop.refunds())
+        f.replacements = len(shop.replacements())
+        f.replies = len(shop.outbox())
+        f.decisions = len(
+            {k.rsplit(":", 1)[0] for k in _effect_keys(shop) if re.search(r":d\d+:", k)}
+        )
+        return f
+
+    async def run(self) -> Figures:
+        plan = self.plan
+        begun = time.monotonic()
+        hard_deadline = begun + plan.time_limit_s
+        self.data.mkdir(parents=True, exist_ok=True)
+        shop = SandboxShop(
+            f"sqlite:///{self.shop_path}",
+            clock_origin=self.origin,
+            clock_speed=1 / plan.time_scale,
+        )
+        shop.create_all()
+        traffic = seed_chaos_shop(
+            shop, self.origin, plan.contacts, seed=plan.seed, spread_s=plan.traffic_s
+        )
+        _say(f"shop seeded: {plan.contacts} customers and orders in {self.shop_path}")
+        converter = data_converter_for(self.settings)
+        temporal = EmbeddedTemporal(self.settings, data_converter=converter)
+        worker = WorkerProcess(self.env, self.origin, plan.time_scale, self.data / "worker.log")
+        await temporal.start()
+        _say(f"dev server on {temporal.address}, db {temporal.db_path}")
+        client = await connect(temporal.settings, converter)
+        await worker.start()
+        watcher = asyncio.create_task(worker.watch())
+        server = api_server(create_app(client, self.settings), HOST, self.settings.ingest_port)
+        serving = asyncio.create_task(server.serve())
+        try:
+            started = time.monotonic()
+            await asyncio.wait_for(
+                asyncio.gather(self.send(traffic, started), self.chaos(temporal, worker, started)),
+                timeout=max(1.0, hard_deadline - time.monotonic()),
+            )
+            _say("chaos over; waiting for the contacts to settle")
+            await self.settle(client, hard_deadline - 60)
+            figures = await asyncio.wait_for(
+                self.verify(client, shop), timeout=max(1.0, hard_deadline - time.monotonic())
+            )
+            while figures.lost and time.monotonic() < hard_deadline - 60:
+                # A contact caught mid-step: give the desk a little longer, then look again.
+                _say(f"{figures.lost} not settled yet; looking again in 10s")
+                await asyncio.sleep(10)
+                figures = await self.verify(client, shop)
+        finally:
+            server.should_exit = True
+            watcher.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(serving, timeout=10)
+            await worker.stop()
+            await temporal.stop()
+            shop.close()
+        figures.worker_exits = worker.unexpected_exits
+        figures.shop_errors = _count_in(self.data / "worker.log", "database is locked")
+        figures.elapsed_s = time.monotonic() - begun
+        return figures
+
+
+async def _bounded(coros: Any, at_once: int = 24) -> None:
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(c: Awaitable[None]) -> None:
+        async with gate:
+            await c
+
+    await asyncio.gather(*(one(c) for c in coros))
+
+
+def _count_in(path: Path, text: str) -> int:
+    """Lines of a log naming ``text`` once each (a traceback names it twice: its driver's
+    error and SQLAlchemy's; only the latter, which carries "OperationalError)", counts)."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return 0
+    return sum(1 for line in lines if text in line and "OperationalError)" in line)
+
+
+def _effect_keys(shop: SandboxShop) -> list[str]:
+    return [r.key for r in shop.refunds()] + [r.key for r in shop.replacements()]
+
+
+def _ledger_check(
+    shop: SandboxShop, snaps: dict[str, ContactSnapshot]
+) -> tuple[int, list[str], list[str]]:
+    """(duplicated side effects, their descriptions, side effects a contact believes it made
+    that the ledger lacks)."""
+    duplicated = 0
+    dups: list[str] = []
+    lost: list[str] = []
+    refunds: dict[str, list[Any]] = defaultdict(list)
+    for r in shop.refunds():
+        refunds[r.key.split(":", 1)[0]].append(r)
+    replacements: dict[str, list[Any]] = defaultdict(list)
+    for x in shop.replacements():
+        replacements[x.key.split(":", 1)[0]].append(x)
+    replies: Counter[str] = Counter()
+    reply_keys: Counter[str] = Counter()
+    for m in shop.outbox():
+        if re.fullmatch(rf"{re.escape(m.contact_id)}:r\d+", m.key):
+            replies[m.contact_id] += 1
+            reply_keys[m.key] += 1
+    # One refund and one replacement at most per decision (contact:dN).
+    for kind, rows in (("refund", refunds), ("replacement", replacements)):
+        per_decision = Counter(r.key.rsplit(":", 1)[0] for rs in rows.values() for r in rs)
+        for decision, n in per_decision.items():
+            if n > 1:
+                duplicated += n - 1
+                dups.append(f"{decision}: {n} {kind}s")
+    for key, n in reply_keys.items():
+        if n > 1:
+            duplicated += n - 1
+            dups.append(f"reply {key} sent {n} times")
+    for contact_id, snap in snaps.items():
+        paid = round(sum(r.amount for r in refunds.get(contact_id, [])), 2)
+        if paid > round(snap.refund_total, 2) + 0.005:
+            extra = len(refunds[contact_id]) - (1 if snap.refund_total else 0)
+            duplicated += max(1, extra)
+            dups.append(
+                f"{contact_id}: refunded {paid:.2f}, the contact says {snap.refund_total:.2f}"
+            )
+        elif paid + 0.005 < round(snap.refund_total, 2):
+            lost.append(
+                f"{contact_id}: the contact refunded {snap.refund_total:.2f}, ledger {paid:.2f}"
+            )
+        made = {x.number for x in replacements.get(contact_id, [])}
+        believed = set(snap.replacement_orders)
+        if made - believed:
+            duplicated += len(made - believed)
+            dups.append(f"{contact_id}: replacements {sorted(made - believed)} unknown to it")
+        if believed - made:
+            lost.append(f"{contact_id}: replacements {sorted(believed - made)} not in the ledger")
+        sent = replies.get(contact_id, 0)
+        if sent > snap.replies_sent:
+            duplicated += sent - snap.replies_sent
+            dups.append(f"{contact_id}: {sent} replies in the outbox, it sent {snap.replies_sent}")
+        elif sent < snap.replies_sent:
+            lost.append(f"{contact_id}: sent {snap.replies_sent} replies, outbox {sent}")
+    return duplicated, dups, lost
+
+
+def render(figures: Figures, plan: ChaosPlan) -> str:
+    f = figures
+    rows: list[list[object]] = [
+        ["contacts", f.contacts, f"{f.messages} messages, {f.accepted} accepted by ingest"],
+        ["kills", f.kills, f"worker SIGKILLed and restarted ({f.worker_exits} other exits)"],
+        ["restarts", f.server_restarts, "dev server stopped and started on its database"],
+        [
+            "shop outages",
+            f.shop_outages,
+            f"database locked {plan.outage_s:.0f}s each; {f.shop_errors} activity attempts refused",
+        ],
+        ["final", f.final, "contacts finished (resolved or closed)"],
+        ["waiting", f.waiting, "contacts waiting as they should (customer, carrier, supervisor)"],
+        ["lost", f.lost, "must be 0"],
+        ["duplicated", f.duplicated, "duplicated side effects; must be 0"],
+        ["refunds", f.refunds, "ledger rows, one per decision"],
+        ["replacements", f.replacements, "ledger rows, one per decision"],
+        ["replies", f.replies, "outbox rows, one per reply key"],
+    ]
+    states = ", ".join(f"{k} {v}" for k, v in sorted(f.states.items()))
+    lines = [
+        "",
+        "=== contact desk: chaos run ===",
+        "",
+        table(["", "count", ""], rows),
+        "",
+        f"contact states: {states}",
+        f"ingest retries: {f.ingest_retries}; elapsed {f.elapsed_s:.0f}s",
+    ]
+    if f.problems:
+        lines += ["", "problems:", *(f"  {p}" for p in f.problems[:40])]
+    lines.append("PASS: 0 lost, 0 duplicated" if ok(f) else "FAIL")
+    return "\n".join(lines)
+
+
+def ok(figures: Figures) -> bool:
+    return figures.lost == 0 and figures.duplicated == 0 and figures.contacts > 0
+
+
+async def run_chaos(plan: ChaosPlan, data_dir: Path) -> int:
+    import shutil
+
+    from desk.logs import configure_logging
+
+    configure_logging(30)  # warnings only: the run prints its own progress
+    shutil.rmtree(data_dir, ignore_errors=True)
+    run = ChaosRun(plan, data_dir)
+    try:
+        figures = await asyncio.wait_for(run.run(), timeout=plan.time_limit_s + 30)
+    except TimeoutError:
+        print(f"FAIL: the chaos run did not finish within {plan.time_limit_s:.0f}s", flush=True)
+        return 2
+    print(render(figures, plan), flush=True)
+    return 0 if ok(figures) else 1
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="chaos", description=__doc__.splitlines()[0])
+    p.add_argument("--contacts", type=int, default=ChaosPlan.contacts)
+    p.add_argument("--traffic-s", type=float, default=ChaosPlan.traffic_s)
+    p.add_argument("--kills", type=int, default=ChaosPlan.kills)
+    p.add_argument("--server-restarts", type=int, default=ChaosPlan.server_restarts)
+    p.add_argument("--shop-outages", type=int, default=ChaosPlan.shop_outages)
+    p.add_argument("--outage-s", type=float, default=ChaosPlan.outage_s)
+    p.add_argument("--time-limit-s", type=float, default=ChaosPlan.time_limit_s)
+    p.add_argument("--data-dir", default=str(Path(Settings().data_dir) / "chaos"))
+    args = p.parse_args(argv)
+    plan = ChaosPlan(
+        contacts=args.contacts,
+        traffic_s=args.traffic_s,
+        kills=args.kills,
+        server_restarts=args.server_restarts,
+        shop_outages=args.shop_outages,
+        outage_s=args.outage_s,
+        time_limit_s=args.time_limit_s,
+    )
+    code = asyncio.run(run_chaos(plan, Path(args.data_dir).resolve()))
+    sys.stdout.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()
