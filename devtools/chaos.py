@@ -284,21 +284,25 @@ class ChaosRun:
     async def chaos(
         self, temporal: EmbeddedTemporal, worker: WorkerProcess, started: float
     ) -> None:
-        outage = ShopOutage(self.shop_path)
-        for at, what in self.schedule():
-            await asyncio.sleep(max(0.0, started + at - time.monotonic()))
+        """Each event at its time, on its own: an outage does not hold back a kill."""
+        restarting = asyncio.Lock()  # one server restart at a time
+
+        async def at(when: float, what: str) -> None:
+            await asyncio.sleep(max(0.0, started + when - time.monotonic()))
             if what == "kill":
                 await worker.kill()
                 self.figures.kills += 1
                 _say(f"SIGKILL worker ({self.figures.kills}/{self.plan.kills}); restarted")
             elif what == "restart":
-                _say("stopping the dev server")
-                await temporal.stop()
-                await asyncio.sleep(2)
-                await temporal.start()
-                self.figures.server_restarts += 1
-                _say(f"dev server restarted on {temporal.db_path.name}")
+                async with restarting:
+                    _say("stopping the dev server")
+                    await temporal.stop()
+                    await asyncio.sleep(2)
+                    await temporal.start()
+                    self.figures.server_restarts += 1
+                    _say(f"dev server restarted on {temporal.db_path.name}")
             else:
+                outage = ShopOutage(self.shop_path)
                 await outage.begin()
                 self.figures.shop_outages += 1
                 _say(
@@ -308,6 +312,8 @@ class ChaosRun:
                 await asyncio.sleep(self.plan.outage_s)
                 await outage.end()
                 _say("shop database back")
+
+        await asyncio.gather(*(at(when, what) for when, what in self.schedule()))
 
     async def send(self, traffic: list[DemoContact], started: float) -> None:
         schedule: list[tuple[float, str, Any]] = []

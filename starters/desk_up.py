@@ -9,6 +9,7 @@ from desk.adapters.wiring import build_ports, open_store
 from desk.classifier.choice import build_classifier
 from desk.config import PolicyConfig, Settings
 from desk.data_converter import data_converter_for, load_keyring
+from desk.observability import contacts_gauge, metrics_runtime
 from desk.supervisors import (
     DEV_SUPERVISOR,
     SupervisorRegistry,
@@ -61,7 +62,7 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
     async with start_embedded_temporal(
         settings, codec_endpoint=codec_url, data_converter=converter
     ) as temporal:
-        client = await connect(temporal.settings, converter)
+        client = await connect(temporal.settings, converter, runtime=metrics_runtime(settings))
         worker = build_worker(
             client,
             ports,
@@ -89,12 +90,13 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
             "Ctrl-C stops everything.",
             file=sys.stderr,
         )
-        await serve(
-            stop,
-            worker=worker,
-            server=server,
-            more_servers=[codec_server] if codec_server else [],
-        )
+        async with contacts_gauge(client, settings):
+            await serve(
+                stop,
+                worker=worker,
+                server=server,
+                more_servers=[codec_server] if codec_server else [],
+            )
     ports.close()
     return 0
 
@@ -102,22 +104,23 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
 async def run_worker(settings: Settings, policy: PolicyConfig) -> int:
     ports = build_ports(settings)
     supervisors = _supervisors(settings)
-    client = await connect(settings)
+    client = await connect(settings, runtime=metrics_runtime(settings))
     print(
         f"worker on task queue {settings.task_queue} at {temporal_address(settings)}",
         file=sys.stderr,
     )
-    await serve(
-        stop_event(),
-        worker=build_worker(
-            client,
-            ports,
-            settings.task_queue,
-            policy,
-            classifier=build_classifier(settings),
-            supervisors=supervisors,
-        ),
-    )
+    async with contacts_gauge(client, settings):
+        await serve(
+            stop_event(),
+            worker=build_worker(
+                client,
+                ports,
+                settings.task_queue,
+                policy,
+                classifier=build_classifier(settings),
+                supervisors=supervisors,
+            ),
+        )
     ports.close()
     return 0
 
