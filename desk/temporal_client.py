@@ -38,7 +38,7 @@ async def connect(
         **config,
         data_converter=data_converter or data_converter_for(settings),
         interceptors=tracing_interceptors(settings),
-        **({"runtime": runtime} if runtime is not None else {}),
+        runtime=runtime,
     )
 
 
