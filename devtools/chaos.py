@@ -86,7 +86,7 @@ BUSY = {ContactState.new, ContactState.investigating}
 class ChaosPlan:
     contacts: int = 500
     traffic_s: float = 60.0  # first messages no faster than contacts / traffic_s a second
-    max_working: int = 40  # nor while this many intakes and contacts are being worked
+    max_working: int = 100  # nor while this many intakes and contacts are being worked
     kills: int = 5
     server_restarts: int = 2
     shop_outages: int = 1

@@ -14,12 +14,12 @@ from devtools.chaos import ChaosPlan, ChaosRun, _ledger_check, ok, render
 async def test_chaos_reduced_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
     plan = ChaosPlan(
         contacts=30,
-        traffic_s=12,
+        traffic_s=20,
         kills=1,
         server_restarts=1,
         shop_outages=1,
-        outage_s=5,
-        time_limit_s=150,
+        outage_s=6,
+        time_limit_s=170,
         settle_quiet_s=4,
     )
     figures = await ChaosRun(plan, tmp_path / "chaos").run()
@@ -28,6 +28,7 @@ async def test_chaos_reduced_loses_nothing_and_duplicates_nothing(tmp_path: Path
     assert figures.contacts == 30
     assert figures.accepted == figures.messages
     assert figures.lost == 0, figures.problems
+    assert figures.unsettled == 0, figures.problems
     assert figures.duplicated == 0, figures.problems
     assert figures.final + figures.waiting == figures.contacts
     assert figures.refunds + figures.replacements > 0  # money moved through the chaos
