@@ -208,3 +208,40 @@ def test_the_dashboard_asks_only_for_exported_metrics() -> None:
     # Every desk metric has a panel.
     for name in metric_names.COUNTERS + metric_names.HISTOGRAMS + metric_names.GAUGES:
         assert any(name in e for e in exprs), name
+
+
+async def test_contacts_by_state_is_counted_from_visibility() -> None:
+    """desk_contacts{state}: one count query per state, set on the worker's endpoint."""
+    import asyncio
+
+    from desk.observability import count_contacts_by_state
+
+    class Visibility:
+        def __init__(self) -> None:
+            self.queries: list[str] = []
+
+        async def count_workflows(self, query: str) -> Any:
+            self.queries.append(query)
+            n = 3 if '"escalated"' in query else 1
+
+            class Count:
+                count = n
+
+            return Count()
+
+    port = _free_port()
+    runtime = metrics_runtime(Settings(metrics_port=port))
+    assert runtime is not None
+    visibility = Visibility()
+    task = asyncio.create_task(count_contacts_by_state(visibility, runtime, 60))  # type: ignore[arg-type]
+    await asyncio.sleep(0.3)
+    task.cancel()
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    states = {
+        re.search(r'state="(\w+)"', line).group(1): float(line.rsplit(" ", 1)[1])  # type: ignore[union-attr]
+        for line in text.splitlines()
+        if line.startswith("desk_contacts{")
+    }
+    assert states["escalated"] == 3 and states["awaiting_carrier"] == 1
+    assert all("ExecutionStatus" in q and "ContactState" in q for q in visibility.queries)
