@@ -4,8 +4,9 @@ On loopback only, in ``<data_dir>/chaos`` (fresh each run):
 
 - the dev server (``temporal server start-dev --db-filename``) on its SQLite file,
   **stopped and started again** on that file mid-run;
-- the worker in its own process (devtools/chaos_worker.py), **killed with SIGKILL**
-  several times and started again at once (as a supervisor such as systemd would);
+- the workers (two by default), each in its own process (devtools/chaos_worker.py),
+  **killed with SIGKILL** in turn several times and each started again at once (as a
+  supervisor such as systemd would);
 - the ingest API in this process, fed with every contact's messages in the channels'
   vendor formats (devtools/simulator.py); a 503 while Temporal is down is retried with
   the same provider message id, as a vendor retries a webhook. The desk sets the pace: a
@@ -89,11 +90,12 @@ class ChaosPlan:
     contacts: int = 500
     traffic_s: float = 60.0  # first messages no faster than contacts / traffic_s a second
     max_working: int = 100  # nor while this many intakes and contacts are being worked
+    workers: int = 2  # worker processes on the task queue; the kills take them in turn
     kills: int = 5
     server_restarts: int = 2
     shop_outages: int = 1
     outage_s: float = 25.0
-    time_limit_s: float = 600.0
+    time_limit_s: float = 900.0
     settle_quiet_s: float = 10.0
     time_scale: float = DEMO_TIME_SCALE
     seed: int = 11
@@ -287,7 +289,7 @@ class ChaosRun:
         events += [((i + 0.1) / p.shop_outages * 0.9, "outage") for i in range(p.shop_outages)]
         return sorted(events)
 
-    async def chaos(self, temporal: EmbeddedTemporal, worker: WorkerProcess) -> None:
+    async def chaos(self, temporal: EmbeddedTemporal, workers: list[WorkerProcess]) -> None:
         """Each event once its share of the contacts has been sent, on its own: an outage
         does not hold back a kill."""
         restarting = asyncio.Lock()  # one server restart at a time
@@ -296,9 +298,13 @@ class ChaosRun:
             while self.first_sent < share * self.plan.contacts and not self.sending_done:
                 await asyncio.sleep(0.2)
             if what == "kill":
-                await worker.kill()
+                which = self.figures.kills % len(workers)  # each in turn
                 self.figures.kills += 1
-                _say(f"SIGKILL worker ({self.figures.kills}/{self.plan.kills}); restarted")
+                await workers[which].kill()
+                _say(
+                    f"SIGKILL worker {which + 1} ({self.figures.kills}/{self.plan.kills}); "
+                    "restarted"
+                )
             elif what == "restart":
                 async with restarting:
                     _say("stopping the dev server")
@@ -536,19 +542,23 @@ class ChaosRun:
         _say(f"shop seeded: {plan.contacts} customers and orders in {self.shop_path}")
         converter = data_converter_for(self.settings)
         temporal = EmbeddedTemporal(self.settings, data_converter=converter)
-        worker = WorkerProcess(self.env, self.origin, plan.time_scale, self.data / "worker.log")
+        workers = [
+            WorkerProcess(self.env, self.origin, plan.time_scale, self.data / f"worker-{i}.log")
+            for i in range(1, plan.workers + 1)
+        ]
         await temporal.start()
         _say(f"dev server on {temporal.address}, db {temporal.db_path}")
         client = await connect(temporal.settings, converter, runtime=_quiet_runtime())
-        await worker.start()
-        watcher = asyncio.create_task(worker.watch())
+        for w in workers:
+            await w.start()
+        watchers = [asyncio.create_task(w.watch()) for w in workers]
         server = api_server(create_app(client, self.settings), HOST, self.settings.ingest_port)
         serving = asyncio.create_task(server.serve())
         try:
             load = asyncio.create_task(self.watch_load(client))
             try:
                 await asyncio.wait_for(
-                    asyncio.gather(self.send(traffic), self.chaos(temporal, worker)),
+                    asyncio.gather(self.send(traffic), self.chaos(temporal, workers)),
                     timeout=max(1.0, hard_deadline - time.monotonic()),
                 )
             finally:
@@ -569,14 +579,19 @@ class ChaosRun:
                 figures = await self.verify(client, shop)
         finally:
             server.should_exit = True
-            watcher.cancel()
+            for watcher in watchers:
+                watcher.cancel()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(serving, timeout=10)
-            await worker.stop()
+            for w in workers:
+                await w.stop()
             await temporal.stop()
             shop.close()
-        figures.worker_exits = worker.unexpected_exits
-        figures.shop_errors = _count_in(self.data / "worker.log", "database is locked")
+        figures.worker_exits = sum(w.unexpected_exits for w in workers)
+        figures.shop_errors = sum(
+            _count_in(self.data / f"worker-{i}.log", "database is locked")
+            for i in range(1, plan.workers + 1)
+        )
         figures.elapsed_s = time.monotonic() - begun
         return figures
 
@@ -678,7 +693,12 @@ def render(figures: Figures, plan: ChaosPlan) -> str:
     f = figures
     rows: list[list[object]] = [
         ["contacts", f.contacts, f"{f.messages} messages, {f.accepted} accepted by ingest"],
-        ["kills", f.kills, f"worker SIGKILLed and restarted ({f.worker_exits} other exits)"],
+        [
+            "kills",
+            f.kills,
+            f"a worker SIGKILLed and restarted, {plan.workers} in turn "
+            f"({f.worker_exits} other exits)",
+        ],
         ["restarts", f.server_restarts, "dev server stopped and started on its database"],
         [
             "shop outages",
@@ -754,6 +774,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--contacts", type=int, default=ChaosPlan.contacts)
     p.add_argument("--traffic-s", type=float, default=ChaosPlan.traffic_s)
     p.add_argument("--max-working", type=int, default=ChaosPlan.max_working)
+    p.add_argument("--workers", type=int, default=ChaosPlan.workers)
     p.add_argument("--kills", type=int, default=ChaosPlan.kills)
     p.add_argument("--server-restarts", type=int, default=ChaosPlan.server_restarts)
     p.add_argument("--shop-outages", type=int, default=ChaosPlan.shop_outages)
@@ -765,6 +786,7 @@ def main(argv: list[str] | None = None) -> None:
         contacts=args.contacts,
         traffic_s=args.traffic_s,
         max_working=args.max_working,
+        workers=args.workers,
         kills=args.kills,
         server_restarts=args.server_restarts,
         shop_outages=args.shop_outages,
