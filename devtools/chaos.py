@@ -50,6 +50,7 @@ from typing import IO, Any
 
 import httpx
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
@@ -237,11 +238,76 @@ class ShopOutage:
             await asyncio.to_thread(self._thread.join, 60)
 
 
+class TcpProxy:
+    """127.0.0.1:<port> forwarding to the shop's PostgreSQL: the worker connects through
+    it. ``refuse()`` closes the listener and cuts every connection, so the worker's next
+    connection attempt is refused (ECONNREFUSED) and pooled ones are dead; ``serve()``
+    listens again on the same port."""
+
+    def __init__(self, host: str, port: int):
+        self._target = (host, port)
+        self.port = _free_port()
+        self._server: asyncio.Server | None = None
+        self._links: set[asyncio.StreamWriter] = set()
+
+    async def serve(self) -> None:
+        self._server = await asyncio.start_server(self._link, HOST, self.port)
+
+    async def refuse(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in list(self._links):
+            writer.transport.abort()
+        self._links.clear()
+
+    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self._target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._links |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._links -= {writer, up_writer}
+
+
+def _fresh_postgres(url: str, name: str = "desk_chaos") -> tuple[str, str, int]:
+    """A fresh database ``name`` on the server of ``url`` (dropped first if a previous run
+    left it): (its URL, host, port). The database named in ``url`` is only connected to."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from desk.adapters.sandbox import database_url
+
+    given = database_url(url)
+    host, port = given.host or HOST, given.port or 5432
+    if host not in (HOST, "localhost"):
+        raise SystemExit(f"chaos: loopback only; {host} is not 127.0.0.1")
+    dsn = given.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        db.execute(f"CREATE DATABASE {name}")
+    fresh = make_url(str(given.render_as_string(hide_password=False))).set(database=name)
+    return fresh.render_as_string(hide_password=False), host, port
+
+
 # ---------------------------------------------------------------- the run
 
 
 class ChaosRun:
-    def __init__(self, plan: ChaosPlan, data_dir: Path):
+    def __init__(self, plan: ChaosPlan, data_dir: Path, database_url: str | None = None):
         self.plan = plan
         self.data = data_dir
         self.figures = Figures()
@@ -274,6 +340,14 @@ class ChaosRun:
             "PYTHONPATH": str(ROOT),
         }
         self.shop_path = data_dir / "shop.db"
+        self.shop_url = f"sqlite:///{self.shop_path}"
+        self.proxy: TcpProxy | None = None
+        if database_url is not None:
+            # PostgreSQL: a fresh database, and the workers reach it through the proxy.
+            self.shop_url, host, port = _fresh_postgres(database_url)
+            self.proxy = TcpProxy(host, port)
+            proxied = make_url(self.shop_url).set(host=HOST, port=self.proxy.port)
+            self.env["DESK_DATABASE_URL"] = proxied.render_as_string(hide_password=False)
 
     # ---- events
 
@@ -313,6 +387,16 @@ class ChaosRun:
                     await temporal.start()
                     self.figures.server_restarts += 1
                     _say(f"dev server restarted on {temporal.db_path.name}")
+            elif self.proxy is not None:
+                await self.proxy.refuse()
+                self.figures.shop_outages += 1
+                _say(
+                    f"shop database refusing connections (outage {self.figures.shop_outages}) "
+                    f"for {self.plan.outage_s:.0f}s"
+                )
+                await asyncio.sleep(self.plan.outage_s)
+                await self.proxy.serve()
+                _say("shop database back")
             else:
                 outage = ShopOutage(self.shop_path)
                 await outage.begin()
@@ -531,7 +615,7 @@ class ChaosRun:
         hard_deadline = begun + plan.time_limit_s
         self.data.mkdir(parents=True, exist_ok=True)
         shop = SandboxShop(
-            f"sqlite:///{self.shop_path}",
+            self.shop_url,
             clock_origin=self.origin,
             clock_speed=1 / plan.time_scale,
         )
@@ -539,7 +623,10 @@ class ChaosRun:
         traffic = seed_chaos_shop(
             shop, self.origin, plan.contacts, seed=plan.seed, spread_s=plan.traffic_s
         )
-        _say(f"shop seeded: {plan.contacts} customers and orders in {self.shop_path}")
+        where = self.shop_path if self.proxy is None else f"{shop.url.database} (PostgreSQL)"
+        _say(f"shop seeded: {plan.contacts} customers and orders in {where}")
+        if self.proxy is not None:
+            await self.proxy.serve()
         converter = data_converter_for(self.settings)
         temporal = EmbeddedTemporal(self.settings, data_converter=converter)
         workers = [
@@ -585,12 +672,13 @@ class ChaosRun:
                 await asyncio.wait_for(serving, timeout=10)
             for w in workers:
                 await w.stop()
+            if self.proxy is not None:
+                await self.proxy.refuse()
             await temporal.stop()
             shop.close()
         figures.worker_exits = sum(w.unexpected_exits for w in workers)
         figures.shop_errors = sum(
-            _count_in(self.data / f"worker-{i}.log", "database is locked")
-            for i in range(1, plan.workers + 1)
+            _count_in(self.data / f"worker-{i}.log", _REFUSALS) for i in range(1, plan.workers + 1)
         )
         figures.elapsed_s = time.monotonic() - begun
         return figures
@@ -616,14 +704,18 @@ async def _bounded(coros: Any, at_once: int = 24) -> None:
     await asyncio.gather(*(one(c) for c in coros))
 
 
-def _count_in(path: Path, text: str) -> int:
-    """Lines of a log naming ``text`` once each (a traceback names it twice: its driver's
-    error and SQLAlchemy's; only the latter, which carries "OperationalError)", counts)."""
+# How the shop's driver says it is refused: SQLite locked, PostgreSQL not answering.
+_REFUSALS = ("database is locked", "Connection refused", "server closed the connection")
+
+
+def _count_in(path: Path, texts: tuple[str, ...]) -> int:
+    """Lines of a log naming one of ``texts``, once per error (a traceback names it twice:
+    its driver's error and SQLAlchemy's; only the latter, "...OperationalError)", counts)."""
     try:
         lines = path.read_text(errors="replace").splitlines()
     except OSError:
         return 0
-    return sum(1 for line in lines if text in line and "OperationalError)" in line)
+    return sum(1 for line in lines if "OperationalError)" in line and any(t in line for t in texts))
 
 
 def _effect_keys(shop: SandboxShop) -> list[str]:
@@ -703,7 +795,8 @@ def render(figures: Figures, plan: ChaosPlan) -> str:
         [
             "shop outages",
             f.shop_outages,
-            f"database locked {plan.outage_s:.0f}s each; {f.shop_errors} activity attempts refused",
+            f"database unavailable {plan.outage_s:.0f}s each; {f.shop_errors} activity attempts "
+            "refused",
         ],
         ["final", f.final, "contacts finished (resolved or closed)"],
         ["waiting", f.waiting, "contacts waiting as they should (customer, carrier, supervisor)"],
@@ -747,7 +840,7 @@ def ok(figures: Figures) -> bool:
     )
 
 
-async def run_chaos(plan: ChaosPlan, data_dir: Path) -> int:
+async def run_chaos(plan: ChaosPlan, data_dir: Path, database_url: str | None = None) -> int:
     import shutil
 
     from desk.logs import configure_logging
@@ -755,7 +848,7 @@ async def run_chaos(plan: ChaosPlan, data_dir: Path) -> int:
     # Errors only: the run prints its own progress; ingest's 503 warnings are counted.
     configure_logging(logging.ERROR)
     shutil.rmtree(data_dir, ignore_errors=True)
-    run = ChaosRun(plan, data_dir)
+    run = ChaosRun(plan, data_dir, database_url)
     try:
         figures = await asyncio.wait_for(run.run(), timeout=plan.time_limit_s + 30)
     except TimeoutError:
@@ -781,6 +874,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--outage-s", type=float, default=ChaosPlan.outage_s)
     p.add_argument("--time-limit-s", type=float, default=ChaosPlan.time_limit_s)
     p.add_argument("--data-dir", default=str(Path(Settings().data_dir) / "chaos"))
+    p.add_argument(
+        "--database-url",
+        default=os.environ.get("DESK_CHAOS_DATABASE_URL"),
+        help="PostgreSQL on 127.0.0.1 for the shop (a fresh database desk_chaos is made "
+        "there; the outage is a proxy refusing connections); default SQLite",
+    )
     args = p.parse_args(argv)
     plan = ChaosPlan(
         contacts=args.contacts,
@@ -793,7 +892,7 @@ def main(argv: list[str] | None = None) -> None:
         outage_s=args.outage_s,
         time_limit_s=args.time_limit_s,
     )
-    code = asyncio.run(run_chaos(plan, Path(args.data_dir).resolve()))
+    code = asyncio.run(run_chaos(plan, Path(args.data_dir).resolve(), args.database_url))
     sys.stdout.flush()
     os._exit(code)
 
