@@ -312,6 +312,7 @@ class ChaosRun:
         self.data = data_dir
         self.figures = Figures()
         self.intake_ids: dict[str, str] = {}  # message id -> intake workflow id
+        self.send_problems: list[str] = []  # messages ingest never accepted: lost
         self.first_sent = 0
         self.sending_done = False
         self.working = 0
@@ -461,14 +462,14 @@ class ChaosRun:
                         self.figures.accepted += 1
                         return True
                     if response is not None and response.status_code not in (502, 503, 504):
-                        self.figures.problems.append(
+                        self.send_problems.append(
                             f"{message_id}: ingest answered {response.status_code}"
                         )
                         return False
                     self.figures.ingest_retries += 1
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 5.0)
-                self.figures.problems.append(f"{message_id}: never accepted by ingest")
+                self.send_problems.append(f"{message_id}: never accepted by ingest")
                 return False
 
             async def follow_up(after_s: float, message_id: str, parts: Any) -> None:
@@ -534,7 +535,7 @@ class ChaosRun:
         f = self.figures
         f.lost = f.duplicated = f.final = f.waiting = f.unsettled = 0
         f.states = Counter()
-        problems = [p for p in f.problems if "ingest" in p]
+        problems = list(self.send_problems)
         unsettled: list[str] = []
         f.lost += len(problems)
         routed: dict[str, RoutedMessage] = {}
@@ -543,6 +544,8 @@ class ChaosRun:
             handle = client.get_workflow_handle(workflow_id, result_type=RoutedMessage)
             try:
                 routed[message_id] = await asyncio.wait_for(handle.result(), timeout=20)
+            except TimeoutError:
+                unsettled.append(f"{message_id}: intake {workflow_id} still running")
             except Exception as err:  # noqa: BLE001 - reported as lost
                 problems.append(f"{message_id}: intake {workflow_id} not routed ({err})")
 
