@@ -87,7 +87,8 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
             f"  codec server  {codec_line}\n"
             f"  shop database {settings.shop_url}\n"
             f"  payload keys  {', '.join(keyring.key_ids)} ({keyring.source})\n"
-            "Ctrl-C stops everything.",
+            + _metrics_lines(settings)
+            + "Ctrl-C stops everything.",
             file=sys.stderr,
         )
         async with contacts_gauge(client, settings):
@@ -123,6 +124,16 @@ async def run_worker(settings: Settings, policy: PolicyConfig) -> int:
         )
     ports.close()
     return 0
+
+
+def _metrics_lines(settings: Settings) -> str:
+    """Where the metrics are, when they are on (docs/observability.md)."""
+    lines = ""
+    if settings.metrics_port is not None:
+        lines += f"  metrics       http://{settings.metrics_host}:{settings.metrics_port}/metrics\n"
+    if settings.ingest_metrics:
+        lines += f"  ingest metrics http://{settings.ingest_host}:{settings.ingest_port}/metrics\n"
+    return lines
 
 
 def _supervisors(settings: Settings) -> SupervisorRegistry:
