@@ -96,7 +96,7 @@ class ChaosPlan:
     server_restarts: int = 2
     shop_outages: int = 1
     outage_s: float = 25.0
-    time_limit_s: float = 900.0
+    time_limit_s: float = 1200.0
     settle_quiet_s: float = 10.0
     time_scale: float = DEMO_TIME_SCALE
     seed: int = 11
