@@ -143,6 +143,17 @@ def configure_tracing(settings: Settings, exporter: Any | None = None) -> bool:
     return True
 
 
+def flush_tracing() -> None:
+    """Send the spans still batched: ``desk`` ends with ``os._exit``, which skips the
+    tracer provider's own flush at exit."""
+    if _tracing_on:
+        from opentelemetry import trace
+
+        flush = getattr(trace.get_tracer_provider(), "force_flush", None)
+        if flush is not None:
+            flush(5000)
+
+
 def tracing_interceptors(settings: Settings) -> Sequence[Interceptor]:
     """Temporal's OpenTelemetry interceptor when tracing is on (client and worker)."""
     if not configure_tracing(settings):
