@@ -96,6 +96,7 @@ class ChaosPlan:
     server_restarts: int = 2
     shop_outages: int = 1
     outage_s: float = 25.0
+    outage_at: float = 0.1  # the first outage once this share of the contacts is sent
     time_limit_s: float = 1200.0
     settle_quiet_s: float = 10.0
     time_scale: float = DEMO_TIME_SCALE
@@ -361,7 +362,9 @@ class ChaosRun:
         events += [
             ((i + 1) / (p.server_restarts + 1) + 0.05, "restart") for i in range(p.server_restarts)
         ]
-        events += [((i + 0.1) / p.shop_outages * 0.9, "outage") for i in range(p.shop_outages)]
+        events += [
+            ((i + p.outage_at) / p.shop_outages * 0.9, "outage") for i in range(p.shop_outages)
+        ]
         return sorted(events)
 
     async def chaos(self, temporal: EmbeddedTemporal, workers: list[WorkerProcess]) -> None:
@@ -641,6 +644,7 @@ class ChaosRun:
         client = await connect(temporal.settings, converter, runtime=_quiet_runtime())
         for w in workers:
             await w.start()
+        await _polling([self.data / f"worker-{i}.log" for i in range(1, plan.workers + 1)])
         watchers = [asyncio.create_task(w.watch()) for w in workers]
         server = api_server(create_app(client, self.settings), HOST, self.settings.ingest_port)
         serving = asyncio.create_task(server.serve())
@@ -685,6 +689,16 @@ class ChaosRun:
         )
         figures.elapsed_s = time.monotonic() - begun
         return figures
+
+
+async def _polling(logs: list[Path], timeout_s: float = 90) -> None:
+    """Until every worker says it polls (a slow machine takes seconds to import one)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if all("polling" in log.read_text(errors="replace") for log in logs if log.exists()):
+            return
+        await asyncio.sleep(0.5)
+    _say("not every worker is polling yet; going on")
 
 
 def _quiet_runtime() -> Runtime:

@@ -19,6 +19,7 @@ async def test_chaos_reduced_loses_nothing_and_duplicates_nothing(tmp_path: Path
         server_restarts=1,
         shop_outages=1,
         outage_s=6,
+        outage_at=0.4,  # once the workers are busy with the first contacts
         time_limit_s=170,
         settle_quiet_s=4,
     )
