@@ -823,6 +823,7 @@ def render(figures: Figures, plan: ChaosPlan) -> str:
         ["refunds", f.refunds, "ledger rows, one per decision"],
         ["replacements", f.replacements, "ledger rows, one per decision"],
         ["replies", f.replies, "outbox rows, one per reply key"],
+        ["decisions", f.decisions, "decisions that refunded or reshipped (contact:dN keys)"],
     ]
     states = ", ".join(f"{k} {v}" for k, v in sorted(f.states.items()))
     lines = [
