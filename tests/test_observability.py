@@ -22,6 +22,7 @@ from desk import metric_names
 from desk.adapters.sandbox import SandboxShop
 from desk.config import PolicyConfig, Settings
 from desk.data_converter import DATA_CONVERTER
+from desk.models import ContactState
 from desk.observability import configure_tracing, metrics_runtime, tracing_interceptors
 from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into
@@ -29,6 +30,7 @@ from devtools.test_server import start_test_server
 from ingest.app import create_app
 from tests.waiting import until
 from workers.worker import build_worker
+from workflows.contact import ContactWorkflow
 
 ROOT = Path(__file__).resolve().parents[1]
 TASK_QUEUE = "observability"
@@ -104,6 +106,14 @@ async def traced_refund(
                 return any("refunded" in m.body for m in shop.outbox(CONTACT))
 
             await until(refunded, seconds=120)
+
+            # The reply goes out a moment before the contact records its resolution.
+            async def resolved() -> bool:
+                handle = client.get_workflow_handle(CONTACT)
+                snap = await handle.query(ContactWorkflow.snapshot)
+                return snap.state in (ContactState.resolved, ContactState.closed)
+
+            await until(resolved, seconds=60)
             async with httpx.AsyncClient() as http:
                 worker_metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
             ingest_metrics = (await api.get("/metrics")).text
