@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED_SCENARIOS := $(wildcard ../shared/scenarios)
 
-.PHONY: install test demo up scenarios fingerprints lint bench clean screenshots
+.PHONY: install test demo up scenarios fingerprints lint bench chaos clean screenshots
 
 install: $(STAMP)
 
@@ -43,6 +43,11 @@ screenshots: install
 
 bench: install
 	$(BIN)/python benchmarks/classifier_speed.py
+
+# 500 contacts while the worker is SIGKILLed, the dev server restarted and the shop database
+# locked; prints lost and duplicated side effects (both must be 0). docs/chaos.md
+chaos: install
+	$(BIN)/python -m devtools.chaos
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -390,6 +390,19 @@ class Settings(BaseSettings):
             )
         return self
 
+    # ---- observability (desk/observability.py; docs/observability.md) ----------------------
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="the worker's Prometheus endpoint; unset: off"
+    )
+    metrics_host: str = Field("127.0.0.1", description="where the metrics endpoint listens")
+    metrics_interval_s: float = Field(
+        30, gt=0, description="how often desk_contacts{state} is counted from visibility"
+    )
+    ingest_metrics: bool = Field(False, description="GET /metrics on the ingest API")
+    tracing: bool = Field(
+        False, description="OpenTelemetry spans over OTLP/HTTP, configured by OTEL_* variables"
+    )
+
     @property
     def shop_url(self) -> str:
         return self.database_url or f"sqlite:///{Path(self.data_dir) / 'shop.db'}"

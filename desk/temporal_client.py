@@ -9,6 +9,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from desk import search_attributes
@@ -17,14 +18,27 @@ from desk.data_converter import data_converter_for
 from desk.temporal_config import temporal_connect_config
 
 
-async def connect(settings: Settings, data_converter: DataConverter | None = None) -> Client:
+async def connect(
+    settings: Settings,
+    data_converter: DataConverter | None = None,
+    *,
+    runtime: Runtime | None = None,
+) -> Client:
     """A client for ``settings`` (Temporal's environment configuration, ``DESK_TEMPORAL_*``
     overriding it), encrypting payloads with the settings' keys (``data_converter_for``)
-    unless a data converter is given."""
+    unless a data converter is given. With DESK_TRACING, OpenTelemetry's interceptor (which
+    the worker on this client uses too); ``runtime``: one exporting metrics
+    (``desk.observability.metrics_runtime``), for worker processes."""
+    from desk.observability import tracing_interceptors
+
     config = temporal_connect_config(settings)
     target = config.pop("target_host")
     return await Client.connect(
-        target, **config, data_converter=data_converter or data_converter_for(settings)
+        target,
+        **config,
+        data_converter=data_converter or data_converter_for(settings),
+        interceptors=tracing_interceptors(settings),
+        runtime=runtime,
     )
 
 

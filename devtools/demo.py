@@ -35,6 +35,7 @@ from desk.models import (
     SupervisorAction,
     SupervisorDecision,
 )
+from desk.observability import metrics_runtime
 from desk.supervisors import Supervisor, SupervisorRegistry, new_key, sign
 from desk.temporal_client import connect
 from devtools.demo_shop import DemoContact, DemoShopSummary, seed_demo_shop
@@ -336,7 +337,8 @@ async def run_demo(settings: Settings, policy: PolicyConfig, once: bool, contact
     async with start_embedded_temporal(
         settings, codec_endpoint=codec_url, data_converter=converter
     ) as temporal:
-        client = await connect(temporal.settings, converter)
+        # DESK_METRICS_PORT: the worker's metrics, as `desk up` (docs/observability.md).
+        client = await connect(temporal.settings, converter, runtime=metrics_runtime(settings))
         worker = build_worker(
             client,
             shop,

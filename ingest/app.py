@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -56,8 +57,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from desk.config import Settings
 from desk.models import Channel, InboundMessage, SenderAuth
+from desk.observability import span
 from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
-from ingest import openapi
+from ingest import metrics, openapi
 from ingest.channel_formats import (
     PayloadError,
     claimed_identity,
@@ -209,21 +211,24 @@ def create_app(
             "authenticated": message.auth.authenticated,
         }
         duplicate = False
+        began = time.monotonic()
         try:
             # Cancelling on timeout is safe: if the start did land, the vendor's retry finds
-            # the workflow and is answered as a duplicate.
-            await asyncio.wait_for(
-                client.start_workflow(
-                    INTAKE_WORKFLOW,
-                    message,
-                    id=workflow_id,
-                    task_queue=settings.task_queue,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                    # No personal data: operators see the channel and a short hash.
-                    static_summary=f"{channel} message {_short_hash(message.message_id)}",
-                ),
-                timeout=start_timeout,
-            )
+            # the workflow and is answered as a duplicate. The span is the trace's root:
+            # StartWorkflow, the intake and contact workflows and their activities join it.
+            with span("ingest", channel=channel, authenticated=message.auth.authenticated):
+                await asyncio.wait_for(
+                    client.start_workflow(
+                        INTAKE_WORKFLOW,
+                        message,
+                        id=workflow_id,
+                        task_queue=settings.task_queue,
+                        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                        # No personal data: operators see the channel and a short hash.
+                        static_summary=f"{channel} message {_short_hash(message.message_id)}",
+                    ),
+                    timeout=start_timeout,
+                )
         except WorkflowAlreadyStartedError:
             duplicate = True
         except RPCError as err:
@@ -232,6 +237,7 @@ def create_app(
             if err.status in _RETRYABLE and not too_large:
                 return unavailable(facts, err.status.name)
             log.warning("ingest.temporal_refused", status=err.status.name, **facts)
+            metrics.MESSAGES.labels(channel, "refused").inc()
             if too_large:
                 return _error(
                     413,
@@ -245,6 +251,8 @@ def create_app(
         except (TimeoutError, RuntimeError) as err:
             # RuntimeError is how the SDK reports a client that cannot (re)connect at all.
             return unavailable(facts, type(err).__name__)
+        metrics.LATENCY.labels(channel).observe(time.monotonic() - began)
+        metrics.MESSAGES.labels(channel, "duplicate" if duplicate else "accepted").inc()
         log.info(
             "ingest.accepted",
             duplicate=duplicate,
@@ -267,6 +275,7 @@ def create_app(
 
     def unavailable(facts: dict[str, Any], status: str) -> JSONResponse:
         log.warning("ingest.temporal_unavailable", status=status, **facts)
+        metrics.MESSAGES.labels(facts["channel"], "unavailable").inc()
         return _error(
             503,
             "Temporal is unavailable; the message was not accepted, retry",
@@ -427,6 +436,9 @@ def create_app(
             openapi_extra=openapi.request(channel),
             responses=openapi.RESPONSES,
         )
+
+    if settings.ingest_metrics:
+        app.add_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
 
     @app.get("/healthz", summary="Liveness, and which Temporal this API starts workflows on")
     async def healthz() -> dict[str, Any]:

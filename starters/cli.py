@@ -177,6 +177,9 @@ def main(argv: list[str] | None = None) -> None:
         code = 2
     except KeyboardInterrupt:
         code = 130
+    observability = sys.modules.get("desk.observability")
+    if observability is not None:  # DESK_TRACING: the last spans, before an exit skipping atexit
+        observability.flush_tracing()
     # The Temporal client's native runtime can abort the interpreter's teardown (seen as
     # SIGABRT after a command had finished); everything is done and flushed by now.
     sys.stdout.flush()

@@ -12,6 +12,7 @@ from desk.adapters.wiring import build_ports, open_store
 from desk.classifier.choice import build_classifier
 from desk.config import PolicyConfig, Settings
 from desk.data_converter import data_converter_for, load_keyring
+from desk.observability import contacts_gauge, metrics_runtime
 from desk.supervisors import (
     DEV_SUPERVISOR,
     SupervisorRegistry,
@@ -74,7 +75,7 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
     async with start_embedded_temporal(
         settings, codec_endpoint=codec_url, data_converter=converter
     ) as temporal:
-        client = await connect(temporal.settings, converter)
+        client = await connect(temporal.settings, converter, runtime=metrics_runtime(settings))
         worker = build_worker(
             client,
             ports,
@@ -103,15 +104,17 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
             f"  console       {console_url}\n"
             f"  shop database {settings.shop_url}\n"
             f"  payload keys  {', '.join(keyring.key_ids)} ({keyring.source})\n"
-            "Ctrl-C stops everything.",
+            + _metrics_lines(settings)
+            + "Ctrl-C stops everything.",
             file=sys.stderr,
         )
-        await serve(
-            stop,
-            worker=worker,
-            server=server,
-            more_servers=[s for s in (codec_server, console_part) if s is not None],
-        )
+        async with contacts_gauge(client, settings):
+            await serve(
+                stop,
+                worker=worker,
+                server=server,
+                more_servers=[s for s in (codec_server, console_part) if s is not None],
+            )
     ports.close()
     return 0
 
@@ -119,24 +122,35 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
 async def run_worker(settings: Settings, policy: PolicyConfig) -> int:
     ports = build_ports(settings)
     supervisors = _supervisors(settings)
-    client = await connect(settings)
+    client = await connect(settings, runtime=metrics_runtime(settings))
     print(
         f"worker on task queue {settings.task_queue} at {temporal_address(settings)}",
         file=sys.stderr,
     )
-    await serve(
-        stop_event(),
-        worker=build_worker(
-            client,
-            ports,
-            settings.task_queue,
-            policy,
-            classifier=build_classifier(settings),
-            supervisors=supervisors,
-        ),
-    )
+    async with contacts_gauge(client, settings):
+        await serve(
+            stop_event(),
+            worker=build_worker(
+                client,
+                ports,
+                settings.task_queue,
+                policy,
+                classifier=build_classifier(settings),
+                supervisors=supervisors,
+            ),
+        )
     ports.close()
     return 0
+
+
+def _metrics_lines(settings: Settings) -> str:
+    """Where the metrics are, when they are on (docs/observability.md)."""
+    lines = ""
+    if settings.metrics_port is not None:
+        lines += f"  metrics       http://{settings.metrics_host}:{settings.metrics_port}/metrics\n"
+    if settings.ingest_metrics:
+        lines += f"  ingest metrics http://{settings.ingest_host}:{settings.ingest_port}/metrics\n"
+    return lines
 
 
 def _supervisors(settings: Settings) -> SupervisorRegistry:

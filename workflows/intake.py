@@ -22,6 +22,8 @@ with workflow.unsafe.imports_passed_through():
     from desk.policy.identity import sender_key
     from desk.routing import contact_id_for, intake_workflow_id
 
+from workflows import metrics
+
 # Lookups retry for as long as the order system is down: the message is safe meanwhile.
 _PATIENT = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 
@@ -73,4 +75,6 @@ class IntakeWorkflow:
             retry_policy=_PATIENT,
             summary=f"route to {routed.contact_id}",
         )
+        waited = workflow.now() - workflow.info().start_time
+        metrics.routed(message.channel.value, waited.total_seconds())
         return routed

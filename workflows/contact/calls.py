@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from desk.policy.rules import Rule
     from desk.ports import FINAL_ERRORS
 
+from workflows import metrics
 from workflows.contact.context import Contact
 from workflows.contact.patches import Patch, patched
 
@@ -283,6 +284,7 @@ async def execute(c: Contact, proposal: ProposedResolution) -> str | None:
         replacement = result.replacement_order
         if replacement:
             c.rec.replacements.append(replacement)
+            metrics.money(c.rec, 0.0, sum(line.total for line in proposal.reship_lines))
     if proposal.return_label:
         c.rec.return_label = await workflow.execute_activity_method(
             ResolutionActivities.create_return_label,
@@ -306,6 +308,7 @@ async def execute(c: Contact, proposal: ProposedResolution) -> str | None:
             summary=f"refund {proposal.refund_amount:.2f}",
         )
         c.rec.refund_total += result.refunded
+        metrics.money(c.rec, result.refunded, 0.0)
     c.note(
         "executed",
         f"{proposal.kind.value} executed (key {key}): {proposal.rule}",

@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from desk.policy.rules import Rule
     from desk.routing import intake_workflow_id
 
+from workflows import metrics
 from workflows.contact import visibility
 
 
@@ -88,6 +89,7 @@ class Contact:
         self.details()
 
     def set_state(self, state: ContactState) -> None:
+        metrics.transition(self.rec, self.rec.state, state)
         self.rec.state = state
         self.upsert()
         self.details()

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         refusal,
     )
 
+from workflows import metrics
 from workflows.contact import calls, waiting
 from workflows.contact.context import Contact
 from workflows.contact.long_life import continue_as_new_if_long
@@ -84,6 +85,7 @@ async def escalate(c: Contact, esc: Escalate) -> Final:
     rec.escalation_level = ladder.first_level(rec.escalation_level)
     rec.autonomous = False  # whatever comes next, a supervisor decides it
     c.set_state(ContactState.escalated)
+    metrics.escalated(rec)
     p = esc.proposal
     what = f"; proposed {p.kind.value} ({p.money_at_stake:.2f})" if p else ""
     c.note("escalated", f"{esc.reason.value}{what}" + (f": {esc.why}" if esc.why else ""), esc.rule)
@@ -188,5 +190,7 @@ async def human_owned(c: Contact) -> Closed:
     rec.resolution = closing.resolution
     rec.autonomous = False
     c.set_state(ContactState.closed)
+    if rec.resolution is not None:
+        metrics.resolved(rec)
     c.note("closed_by_human", closing.note, Rule.escalation_3, closing.by)
     return Closed(by=closing.by)

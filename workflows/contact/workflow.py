@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from desk.policy.rules import Rule
     from desk.routing import CONTACT_WORKFLOW, CUSTOMER_MESSAGE_SIGNAL
 
+from workflows import metrics
 from workflows.contact import calls, escalation, identity, reopen
 from workflows.contact.context import Contact
 from workflows.contact.outcome import Closed, Escalate, Final, Outcome, Reread, Resolved
@@ -137,6 +138,7 @@ class ContactWorkflow:
         await workflow.wait_condition(lambda: bool(c.rec.routed))
         message = c.rec.take_message()
         assert message is not None
+        metrics.contact_started(message.message.channel.value)
         c.adopt(message)
         if identity.needs_verifying(message):
             verified = await identity.verify(c, message)
@@ -241,6 +243,7 @@ class ContactWorkflow:
         rec.mark_all_read()  # what arrived before the resolution was part of the decision
         rec.autonomous = (not rec.decisions) if final.autonomous is None else final.autonomous
         self.c.set_state(final.kind.final_state)
+        metrics.resolved(rec)
         who = "autonomous" if rec.autonomous else "supervisor"
         why = f": {final.why}" if final.why else ""
         self.c.note("resolved", f"{final.kind.value} ({who}){why}", final.rule)
