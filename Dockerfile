@@ -20,6 +20,7 @@ COPY starters ./starters
 COPY ingest ./ingest
 COPY supervisor ./supervisor
 COPY devtools ./devtools
+COPY console ./console
 RUN pip install . && rm -rf build *.egg-info
 
 RUN useradd --create-home --uid 10001 desk
