@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -32,6 +33,28 @@ from workflows.contact import ContactWorkflow
 from workflows.intake import IntakeWorkflow
 
 WORKFLOWS = [IntakeWorkflow, ContactWorkflow]
+
+
+class WorkerTuning(BaseModel):
+    """The worker's knobs (docs/performance.md measures them); the defaults are the SDK's
+    but for the activity threads."""
+
+    max_cached_workflows: int = Field(1000, ge=0, description="sticky cache, in workflows")
+    max_concurrent_workflow_tasks: int | None = Field(None, ge=1)
+    max_concurrent_activities: int | None = Field(None, ge=1)
+    max_concurrent_local_activities: int | None = Field(None, ge=1)
+    activity_threads: int = Field(16, ge=1, description="threads of the activity executor")
+
+    def worker_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"max_cached_workflows": self.max_cached_workflows}
+        for name in (
+            "max_concurrent_workflow_tasks",
+            "max_concurrent_activities",
+            "max_concurrent_local_activities",
+        ):
+            if (value := getattr(self, name)) is not None:
+                options[name] = value
+        return options
 
 
 def desk_activities(
@@ -85,12 +108,16 @@ def build_worker(
     executor: ThreadPoolExecutor | None = None,
     classifier: LocalClassify = classify,
     supervisors: SupervisorRegistry | None = None,
+    tuning: WorkerTuning | None = None,
 ) -> Worker:
-    """The desk's worker. ``supervisors``: who may decide (none: every decision is refused)."""
+    """The desk's worker. ``supervisors``: who may decide (none: every decision is refused);
+    ``tuning``: cache and slots (default ``WorkerTuning()``)."""
+    tuning = tuning or WorkerTuning()
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=desk_activities(client, shop, task_queue, policy, classifier, supervisors),
-        activity_executor=executor or ThreadPoolExecutor(max_workers=16),
+        activity_executor=executor or ThreadPoolExecutor(max_workers=tuning.activity_threads),
+        **tuning.worker_options(),
     )
