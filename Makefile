@@ -37,8 +37,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy desk workflows activities workers starters ingest supervisor devtools
 
+# The desk measured from outside (docs/performance.md): vs the floor, first-reply latency,
+# worker processes, open contacts; prints a table, writes bench-results.json. Not in `make test`.
 bench: install
-	$(BIN)/python benchmarks/classifier_speed.py
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -367,11 +367,11 @@ class Rig:
                 bar.update(done, f"{len(sent)} sent")
             if done >= len(contacts) or time.monotonic() > deadline:
                 break
-            if time.monotonic() - last_change > self.o.quiet_s:
+            if done > 0 and time.monotonic() - last_change > self.o.quiet_s:
                 break  # the rest wait on carriers or customers for longer than a run
             await asyncio.sleep(POLL_S)
         # Up to the last contact that settled: a quiet wait for stragglers is not work.
-        elapsed = last_change - started
+        elapsed = max(1e-3, last_change - started)
         w1, s1 = cpu_at_last
         if bar:
             bar.finish(done, f"settled in {elapsed:.1f}s")
