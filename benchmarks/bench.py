@@ -69,12 +69,13 @@ ESCALATED_QUERY = 'WorkflowType = "ContactWorkflow" AND ContactState = "escalate
 
 class Sizes:
     def __init__(self, quick: bool, args: argparse.Namespace) -> None:
-        self.desk = args.contacts or (12 if quick else 300)
-        self.latency = args.latency_contacts or (6 if quick else 100)
-        self.per_workers = args.worker_contacts or (6 if quick else 100)
-        self.workers = [1, 2] if quick else [int(n) for n in args.workers.split(",")]
-        self.open = args.open if args.open is not None else (20 if quick else 2000)
-        self.replay = 10 if quick else 200
+        self.desk = args.contacts or (6 if quick else 300)
+        self.latency = args.latency_contacts or (3 if quick else 100)
+        self.per_workers = args.worker_contacts or (3 if quick else 100)
+        self.workers = [1] if quick else [int(n) for n in args.workers.split(",")]
+        self.open = args.open if args.open is not None else (10 if quick else 2000)
+        self.replay = 5 if quick else 200
+        self.data = Path(args.data_dir) if args.data_dir else ROOT / "data"
         self.in_flight = args.in_flight
         self.quiet_s = 5.0 if quick else 15.0
 
@@ -116,9 +117,7 @@ def per_contact_ms(cpu_s: float, n: int) -> float:
 
 async def throughput_and_latency(sizes: Sizes, tuning: WorkerTuning) -> dict[str, Any]:
     total = sizes.desk + 2 * sizes.latency + sizes.per_workers * len(sizes.workers)
-    rig = Rig(
-        SimOptions(data_dir=str(ROOT / "data" / "bench"), tuning=tuning, quiet_s=sizes.quiet_s)
-    )
+    rig = Rig(SimOptions(data_dir=str(sizes.data / "bench"), tuning=tuning, quiet_s=sizes.quiet_s))
     out: dict[str, Any] = {}
     try:
         await rig.start(seed_contacts=total)
@@ -204,7 +203,7 @@ def parked_message(i: int, policy: PolicyConfig) -> tuple[str, RoutedMessage]:
 async def scale(sizes: Sizes, tuning: WorkerTuning) -> dict[str, Any]:
     rig = Rig(
         SimOptions(
-            data_dir=str(ROOT / "data" / "bench-scale"),
+            data_dir=str(sizes.data / "bench-scale"),
             time_scale=1.0,
             carrier_clock=1.0,
             shop_size=300,
@@ -443,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", default="1,2,4", help="worker process counts")
     p.add_argument("--open", type=int, help="open contacts for the scale run (default 2000)")
     p.add_argument("--tuning", help="WorkerTuning as JSON")
+    p.add_argument("--data-dir", help="where the runs' servers and shops live (default data/)")
     p.add_argument(
         "--only", default="throughput,scale,classifier", help="parts: throughput,scale,classifier"
     )
