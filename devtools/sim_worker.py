@@ -9,6 +9,7 @@ Its own process so its CPU time and memory are its own (``/proc/<pid>``).
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -67,11 +68,21 @@ async def run(config: SimWorkerConfig) -> None:
         )
     stop = stop_event()
     tasks = [asyncio.create_task(w.run()) for w in workers]
+    watch = asyncio.create_task(_orphaned(stop))
     print("ready", flush=True)
     await stop.wait()
     await asyncio.gather(*(w.shutdown() for w in workers))
     await asyncio.gather(*tasks, return_exceptions=True)
+    watch.cancel()
     shop.close()
+
+
+async def _orphaned(stop: asyncio.Event) -> None:
+    """Stop with the process that started this one (a run killed outright leaves no worker)."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        await asyncio.sleep(1)
+    stop.set()
 
 
 def main() -> None:
