@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.authority import AuthorityActivities
 from activities.carrier_search import CarrierSearchActivities
@@ -44,9 +45,20 @@ class WorkerTuning(BaseModel):
     max_concurrent_activities: int | None = Field(None, ge=1)
     max_concurrent_local_activities: int | None = Field(None, ge=1)
     activity_threads: int = Field(16, ge=1, description="threads of the activity executor")
+    passthrough_modules: list[str] = Field(
+        default_factory=list,
+        description="more modules the workflow sandbox takes from the worker as they are "
+        "instead of importing them again for every workflow run",
+    )
 
     def worker_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"max_cached_workflows": self.max_cached_workflows}
+        if self.passthrough_modules:
+            options["workflow_runner"] = SandboxedWorkflowRunner(
+                restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                    *self.passthrough_modules
+                )
+            )
         for name in (
             "max_concurrent_workflow_tasks",
             "max_concurrent_activities",
