@@ -121,7 +121,9 @@ async def throughput_and_latency(sizes: Sizes, tuning: WorkerTuning) -> dict[str
     out: dict[str, Any] = {}
     try:
         await rig.start(seed_contacts=total)
-        desk = await rig.phase(rig.take(sizes.desk), in_flight=sizes.in_flight, label="desk")
+        desk = await rig.phase(
+            rig.take(sizes.desk), in_flight=sizes.in_flight, label="desk", end_waiting=True
+        )
         shape = await rig.history_shape(desk.sent)
         floor = await floor_phase(rig, sizes.desk, shape["activities"], sizes.in_flight)
         out["vs_floor"] = {
@@ -145,7 +147,10 @@ async def throughput_and_latency(sizes: Sizes, tuning: WorkerTuning) -> dict[str
         latency: dict[str, Any] = {"capacity_contacts_per_s": capacity}
         for share in (0.5, 0.9):
             result = await rig.phase(
-                rig.take(sizes.latency), rate=share * capacity, label=f"at {share:.0%}"
+                rig.take(sizes.latency),
+                rate=share * capacity,
+                label=f"at {share:.0%}",
+                end_waiting=True,
             )
             latency[f"{share:.0%}"] = {
                 "rate": share * capacity,
@@ -160,7 +165,10 @@ async def throughput_and_latency(sizes: Sizes, tuning: WorkerTuning) -> dict[str
             await rig.stop_workers()
             await rig.start_workers(n, tuning)
             result = await rig.phase(
-                rig.take(sizes.per_workers), in_flight=sizes.in_flight, label=f"{n} worker(s)"
+                rig.take(sizes.per_workers),
+                in_flight=sizes.in_flight,
+                label=f"{n} worker(s)",
+                end_waiting=True,
             )
             scaling[str(n)] = {
                 "contacts_per_s": result.throughput,

@@ -86,7 +86,16 @@ async def _orphaned(stop: asyncio.Event) -> None:
 
 
 def main() -> None:
-    asyncio.run(run(SimWorkerConfig.model_validate_json(sys.argv[1])))
+    config = SimWorkerConfig.model_validate_json(sys.argv[1])
+    profile = os.environ.get("DESK_SIM_PROFILE")  # a file: where the worker's profile goes
+    if not profile:
+        asyncio.run(run(config))
+        return
+    import cProfile
+
+    with cProfile.Profile() as prof:
+        asyncio.run(run(config))
+    prof.dump_stats(f"{profile}.{os.getpid()}")
 
 
 if __name__ == "__main__":

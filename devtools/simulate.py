@@ -15,6 +15,7 @@ parcel in transit reads delivered by the first trace; ``1`` keeps it in transit)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -50,7 +51,10 @@ from devtools.simulator import post_message
 from ingest.app import create_app
 from workers.worker import WorkerTuning
 
-SIM_TIME_SCALE = 1e-5  # 48 h of policy time in 1.7 s: timers near zero
+# 12 h of policy time (the carrier re-trace) in 4.3 s, 48 h (a customer's reply window) in
+# 17 s: timers near zero, yet a contact waiting on a carrier does not spin (at 1e-5 one
+# would re-trace twice a second and burn the run's CPU).
+SIM_TIME_SCALE = 1e-4
 SETTLED_STATES = ("resolved", "closed", "escalated", "human_owned")
 SETTLED_QUERY = (
     'WorkflowType = "ContactWorkflow" AND ContactState IN ('
@@ -58,6 +62,11 @@ SETTLED_QUERY = (
     + ")"
 )
 CONTACTS_QUERY = 'WorkflowType = "ContactWorkflow"'
+WAITING_QUERY = (
+    'WorkflowType = "ContactWorkflow" AND ExecutionStatus = "Running" AND ContactState NOT IN ('
+    + ", ".join(f'"{s}"' for s in SETTLED_STATES)
+    + ")"
+)
 _TICKS = os.sysconf("SC_CLK_TCK")
 POLL_S = 0.25  # visibility counts: often enough to keep the slots full, cheap for the server
 
@@ -127,6 +136,7 @@ class PhaseResult:
     first_reply_s: list[float] = field(default_factory=list)
     unsettled: int = 0
     sent: list[Sent] = field(default_factory=list)
+    ended_waiting: int = 0
 
     def latency(self) -> dict[str, float | None]:
         return {f"p{q}": percentile(self.first_reply_s, q) for q in (50, 95, 99)}
@@ -325,6 +335,7 @@ class Rig:
         in_flight: int = 50,
         label: str = "contacts",
         progress: bool = True,
+        end_waiting: bool = False,
     ) -> PhaseResult:
         """Send ``contacts`` (open loop at ``rate`` a second, or keeping ``in_flight``
         unsettled) and wait until all have settled; throughput is from the first message
@@ -385,7 +396,20 @@ class Rig:
             sent=sent,
         )
         result.first_reply_s = await self.first_replies(sent)
+        if end_waiting:
+            result.ended_waiting = await self.end_waiting()
         return result
+
+    async def end_waiting(self) -> int:
+        """Contacts still waiting on a carrier or a customer when a phase ends are
+        terminated, so their scaled timers do not load the phases after it."""
+        assert self.client is not None
+        ended = 0
+        async for wf in self.client.list_workflows(WAITING_QUERY):
+            with contextlib.suppress(Exception):
+                await self.client.get_workflow_handle(wf.id).terminate("benchmark phase over")
+                ended += 1
+        return ended
 
     async def first_replies(self, sent: list[Sent]) -> list[float]:
         """Seconds from a message's 202 to its contact's first reply in the outbox."""
@@ -400,7 +424,12 @@ class Rig:
         missing = [s for s in sent if s.contact_id not in first]
         routed = await asyncio.gather(
             *(
-                self.client.get_workflow_handle(s.intake_id, result_type=RoutedMessage).result()
+                asyncio.wait_for(
+                    self.client.get_workflow_handle(
+                        s.intake_id, result_type=RoutedMessage
+                    ).result(),
+                    timeout=30,
+                )
                 for s in missing
             ),
             return_exceptions=True,

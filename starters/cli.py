@@ -173,7 +173,7 @@ def _simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     sim.add_argument("--in-flight", type=int, default=50, help="unsettled contacts at once")
     sim.add_argument("--shop-size", type=int, help="orders in the generated shop")
-    sim.add_argument("--time-scale", type=float, default=1e-5, help="multiplies every timer")
+    sim.add_argument("--time-scale", type=float, default=1e-4, help="multiplies every timer")
     sim.add_argument(
         "--carrier-clock",
         type=float,
