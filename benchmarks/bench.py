@@ -282,7 +282,12 @@ async def scale(sizes: Sizes, tuning: WorkerTuning) -> dict[str, Any]:
         # Replay: histories fetched, then replayed by the Replayer alone.
         sample = ids[:: max(1, n // sizes.replay)][: sizes.replay]
         histories = [await client.get_workflow_handle(c).fetch_history() for c in sample]
-        replayer = Replayer(workflows=WORKFLOWS, data_converter=client.data_converter)
+        runner = tuning.worker_options().get("workflow_runner")  # the worker's sandbox
+        replayer = Replayer(
+            workflows=WORKFLOWS,
+            data_converter=client.data_converter,
+            **({"workflow_runner": runner} if runner else {}),
+        )
 
         async def each() -> AsyncIterator[WorkflowHistory]:
             for h in histories:
