@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowHistory
+from temporalio.service import RPCError
 from temporalio.worker import Replayer
 
 from desk.config import PolicyConfig
@@ -73,7 +74,7 @@ class Sizes:
         self.latency = args.latency_contacts or (3 if quick else 100)
         self.per_workers = args.worker_contacts or (3 if quick else 60)
         self.workers = [1] if quick else [int(n) for n in args.workers.split(",")]
-        self.open = args.open if args.open is not None else (10 if quick else 1000)
+        self.open = args.open if args.open is not None else (10 if quick else 500)
         self.replay = 5 if quick else 200
         self.data = Path(args.data_dir) if args.data_dir else ROOT / "data"
         self.in_flight = args.in_flight
@@ -273,7 +274,13 @@ async def scale(sizes: Sizes, tuning: WorkerTuning) -> dict[str, Any]:
 
         async def ask(contact_id: str) -> None:
             async with answers:
-                await client.get_workflow_handle(contact_id).query(ContactWorkflow.snapshot)
+                for attempt in range(5):  # a query may time out while the cache refills
+                    try:
+                        await client.get_workflow_handle(contact_id).query(ContactWorkflow.snapshot)
+                        return
+                    except RPCError:
+                        if attempt == 4:
+                            raise
 
         await asyncio.gather(*(ask(c) for c in ids))
         out["resume_all_s"] = time.monotonic() - restarted
@@ -416,6 +423,8 @@ def table(results: dict[str, Any]) -> str:
     c = results.get("classifier")
     if c:
         rows.append(("classifier", c["line"].split(":", 1)[-1].strip()[:60], ""))
+    if not rows:
+        return "(no figures: every part failed)"
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     return "\n".join(f"{a:<{width[0]}}  {b:<{width[1]}}  {c_}" for a, b, c_ in rows)
 
@@ -434,13 +443,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "tuning": tuning.model_dump(),
     }
     began = time.monotonic()
+    errors: dict[str, str] = {}
+    # A part that fails is reported as failed; the parts before it keep their figures.
     if "throughput" in args.only:
-        results.update(await throughput_and_latency(sizes, tuning))
+        try:
+            results.update(await throughput_and_latency(sizes, tuning))
+        except Exception as err:
+            errors["throughput"] = repr(err)
     if "scale" in args.only and sizes.open > 0:
-        results["scale"] = await scale(sizes, tuning)
+        try:
+            results["scale"] = await scale(sizes, tuning)
+        except Exception as err:
+            errors["scale"] = repr(err)
     if "classifier" in args.only:
         results["classifier"] = classifier()
     results["took_s"] = time.monotonic() - began
+    if errors:
+        results["errors"] = errors
     return results
 
 
@@ -453,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency-contacts", type=int, help="per latency run (default 100)")
     p.add_argument("--worker-contacts", type=int, help="per worker count (default 60)")
     p.add_argument("--workers", default="1,2,4", help="worker process counts")
-    p.add_argument("--open", type=int, help="open contacts for the scale run (default 1000)")
+    p.add_argument("--open", type=int, help="open contacts for the scale run (default 500)")
     p.add_argument("--tuning", help="WorkerTuning as JSON")
     p.add_argument("--data-dir", help="where the runs' servers and shops live (default data/)")
     p.add_argument(
@@ -468,7 +487,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{results['machine']['load_average_at_start']}; results in {args.json})"
     )
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
-    return 0
+    for part, error in results.get("errors", {}).items():
+        print(f"{part} failed: {error}", file=sys.stderr)
+    return 1 if results.get("errors") else 0
 
 
 if __name__ == "__main__":
