@@ -71,14 +71,14 @@ ESCALATED_QUERY = 'WorkflowType = "ContactWorkflow" AND ContactState = "escalate
 class Sizes:
     def __init__(self, quick: bool, args: argparse.Namespace) -> None:
         self.desk = args.contacts or (6 if quick else 300)
-        self.latency = args.latency_contacts or (3 if quick else 100)
+        self.latency = args.latency_contacts or (3 if quick else 80)
         self.per_workers = args.worker_contacts or (3 if quick else 60)
         self.workers = [1] if quick else [int(n) for n in args.workers.split(",")]
         self.open = args.open if args.open is not None else (10 if quick else 500)
         self.replay = 5 if quick else 200
         self.data = Path(args.data_dir) if args.data_dir else ROOT / "data"
         self.in_flight = args.in_flight
-        self.quiet_s = 5.0 if quick else 15.0
+        self.quiet_s = 5.0 if quick else 8.0
 
 
 def load() -> list[float]:
@@ -469,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", default=str(ROOT / "bench-results.json"), help="results file")
     p.add_argument("--contacts", type=int, help="desk and floor contacts (default 300)")
     p.add_argument("--in-flight", type=int, default=50)
-    p.add_argument("--latency-contacts", type=int, help="per latency run (default 100)")
+    p.add_argument("--latency-contacts", type=int, help="per latency run (default 80)")
     p.add_argument("--worker-contacts", type=int, help="per worker count (default 60)")
     p.add_argument("--workers", default="1,2,4", help="worker process counts")
     p.add_argument("--open", type=int, help="open contacts for the scale run (default 500)")
