@@ -41,8 +41,10 @@ lint: install
 screenshots: install
 	$(BIN)/python devtools/screenshots.py
 
+# The desk measured from outside (docs/performance.md): vs the floor, first-reply latency,
+# worker processes, open contacts; prints a table, writes bench-results.json. Not in `make test`.
 bench: install
-	$(BIN)/python benchmarks/classifier_speed.py
+	$(BIN)/python benchmarks/bench.py
 
 # 500 contacts while the worker is SIGKILLed, the dev server restarted and the shop database
 # locked; prints lost and duplicated side effects (both must be 0). docs/chaos.md

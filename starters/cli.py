@@ -2,6 +2,9 @@
 
 desk up                      embedded Temporal + worker + ingest API, until Ctrl-C
 desk demo [--once]           the whole desk with the demo shop and a stream of contacts
+desk simulate [--contacts N] [--rate R] [--in-flight N] [--shop-size N] [--time-scale X]
+              [--carrier-clock X] [--workers N] [--seed N] [--json FILE]
+                             tier-1 traffic over a generated shop: throughput, first reply
 desk worker | desk ingest    one part, against DESK_TEMPORAL_ADDRESS (cluster or Cloud)
 desk doctor                  check keys, database, adapters' credentials and Temporal
 desk scenario run PATH...    scenario files through the real workflow (time-skipping)
@@ -42,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the whole desk on the demo shop with sample contacts")
     demo.add_argument("--once", action="store_true", help="exit after the report")
     demo.add_argument("--contacts", type=int, default=40, help="how many contacts to send")
+    _simulate_parser(sub)
     sub.add_parser("worker", help="run a worker against the configured Temporal")
     sub.add_parser("doctor", help="check every configured part: keys, database, adapters, Temporal")
     sub.add_parser("ingest", help="run the ingest API against the configured Temporal")
@@ -167,6 +171,28 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sim = sub.add_parser(
+        "simulate", help="tier-1 traffic over a generated shop, with a closing report"
+    )
+    sim.add_argument("--contacts", type=int, default=300, help="contacts to send")
+    sim.add_argument(
+        "--rate", type=float, help="arrivals a second (open loop); default: as fast as possible"
+    )
+    sim.add_argument("--in-flight", type=int, default=50, help="unsettled contacts at once")
+    sim.add_argument("--shop-size", type=int, help="orders in the generated shop")
+    sim.add_argument("--time-scale", type=float, default=1e-4, help="multiplies every timer")
+    sim.add_argument(
+        "--carrier-clock",
+        type=float,
+        help="how many times faster than real time the carriers' scans move (default: the "
+        "timers' pace; 1 keeps parcels in transit in transit)",
+    )
+    sim.add_argument("--workers", type=int, default=1, help="worker processes")
+    sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     configure_logging()
@@ -254,6 +280,23 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from devtools.demo import run_demo
 
         return await run_demo(settings, policy, once=args.once, contacts=args.contacts)
+    if args.command == "simulate":
+        from pathlib import Path
+
+        from devtools.simulate import SimOptions, run_simulate
+
+        options = SimOptions(
+            contacts=args.contacts,
+            rate=args.rate,
+            in_flight=args.in_flight,
+            shop_size=args.shop_size,
+            time_scale=args.time_scale,
+            carrier_clock=args.carrier_clock,
+            workers=args.workers,
+            seed=args.seed,
+            data_dir=str(Path(settings.data_dir) / "simulate"),
+        )
+        return await run_simulate(options, args.json)
     if args.command == "doctor":
         from starters.doctor import run_doctor
 

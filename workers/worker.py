@@ -10,8 +10,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.authority import AuthorityActivities
 from activities.carrier_search import CarrierSearchActivities
@@ -32,6 +34,39 @@ from workflows.contact import ContactWorkflow
 from workflows.intake import IntakeWorkflow
 
 WORKFLOWS = [IntakeWorkflow, ContactWorkflow]
+
+
+class WorkerTuning(BaseModel):
+    """The worker's knobs (docs/performance.md measures them); the defaults are the SDK's
+    but for the activity threads."""
+
+    max_cached_workflows: int = Field(1000, ge=0, description="sticky cache, in workflows")
+    max_concurrent_workflow_tasks: int | None = Field(None, ge=1)
+    max_concurrent_activities: int | None = Field(None, ge=1)
+    max_concurrent_local_activities: int | None = Field(None, ge=1)
+    activity_threads: int = Field(16, ge=1, description="threads of the activity executor")
+    passthrough_modules: list[str] = Field(
+        default_factory=list,
+        description="more modules the workflow sandbox takes from the worker as they are "
+        "instead of importing them again for every workflow run",
+    )
+
+    def worker_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"max_cached_workflows": self.max_cached_workflows}
+        if self.passthrough_modules:
+            options["workflow_runner"] = SandboxedWorkflowRunner(
+                restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                    *self.passthrough_modules
+                )
+            )
+        for name in (
+            "max_concurrent_workflow_tasks",
+            "max_concurrent_activities",
+            "max_concurrent_local_activities",
+        ):
+            if (value := getattr(self, name)) is not None:
+                options[name] = value
+        return options
 
 
 def desk_activities(
@@ -85,12 +120,16 @@ def build_worker(
     executor: ThreadPoolExecutor | None = None,
     classifier: LocalClassify = classify,
     supervisors: SupervisorRegistry | None = None,
+    tuning: WorkerTuning | None = None,
 ) -> Worker:
-    """The desk's worker. ``supervisors``: who may decide (none: every decision is refused)."""
+    """The desk's worker. ``supervisors``: who may decide (none: every decision is refused);
+    ``tuning``: cache and slots (default ``WorkerTuning()``)."""
+    tuning = tuning or WorkerTuning()
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=desk_activities(client, shop, task_queue, policy, classifier, supervisors),
-        activity_executor=executor or ThreadPoolExecutor(max_workers=16),
+        activity_executor=executor or ThreadPoolExecutor(max_workers=tuning.activity_threads),
+        **tuning.worker_options(),
     )

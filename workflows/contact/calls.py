@@ -162,13 +162,23 @@ async def helpdesk_close(c: Contact) -> None:
 
 async def trace_shipment(c: Contact, shipment: Shipment) -> Shipment:
     """The shipment's scans as of now; a carrier search's latest state comes along."""
-    result = await workflow.execute_activity_method(
-        TracingActivities.trace_shipment,
-        args=[shipment.tracking, c.now()],
-        start_to_close_timeout=_QUICK,
-        retry_policy=_RETRY,
-        summary=f"trace {shipment.carrier.value} {shipment.tracking}",
-    )
+    if patched(Patch.local_lookups):
+        # A lookup, idempotent and quick: run in the workflow task (docs/performance.md).
+        result = await workflow.execute_local_activity_method(
+            TracingActivities.trace_shipment,
+            args=[shipment.tracking, c.now()],
+            start_to_close_timeout=_QUICK,
+            retry_policy=_RETRY,
+            summary=f"trace {shipment.carrier.value} {shipment.tracking}",
+        )
+    else:
+        result = await workflow.execute_activity_method(
+            TracingActivities.trace_shipment,
+            args=[shipment.tracking, c.now()],
+            start_to_close_timeout=_QUICK,
+            retry_policy=_RETRY,
+            summary=f"trace {shipment.carrier.value} {shipment.tracking}",
+        )
     if result.case is not None:
         c.rec.case = result.case
     return with_merchant_record(result.shipment, shipment)
@@ -231,6 +241,14 @@ async def record_claim(c: Contact, kind: ClaimKind) -> None:
 
 
 async def check_stock(skus: list[str]) -> dict[str, int]:
+    if patched(Patch.local_lookups):
+        return await workflow.execute_local_activity_method(
+            LookupActivities.check_stock,
+            skus,
+            start_to_close_timeout=_QUICK,
+            retry_policy=_RETRY,
+            summary="check stock",
+        )
     return await workflow.execute_activity_method(
         LookupActivities.check_stock,
         skus,

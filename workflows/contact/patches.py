@@ -68,6 +68,12 @@ class Patch(StrEnum):
     the contact again instead of escalating ``customer_disputes``. Removable once no
     contact begun before the change is in its reopen window."""
 
+    local_lookups = "local-lookups"
+    """Tracing a shipment and checking stock run as local activities (in the workflow
+    task, a marker in the history instead of three activity events and a workflow task
+    each); before, as ordinary activities. Removable once no contact begun before the
+    change is open."""
+
 
 def patched(patch: Patch) -> bool:
     """``workflow.patched`` for one of the ids above."""
