@@ -36,7 +36,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import sqlite3
 import sys
 import threading
@@ -65,6 +64,7 @@ from devtools.chaos_traffic import seed_chaos_shop
 from devtools.demo import DEMO_TIME_SCALE, demo_secrets
 from devtools.demo_shop.contacts import DemoContact
 from devtools.embedded_temporal import EmbeddedTemporal
+from devtools.net import free_port as _free_port
 from devtools.simulator import vendor_payload
 from ingest.app import create_app
 from starters.serving import api_server
@@ -126,12 +126,6 @@ class Figures:
     states: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def _say(text: str) -> None:

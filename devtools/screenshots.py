@@ -16,7 +16,6 @@ Everything runs on free loopback ports in a temporary folder; nothing is left ru
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -32,12 +31,13 @@ from console.settings import ConsoleSettings
 from desk.adapters.sandbox import SandboxShop
 from desk.config import PolicyConfig, Settings
 from desk.data_converter import data_converter_for, load_keyring
-from desk.models import ContactState, InboundMessage, RoutedMessage, SenderAuth
-from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
+from desk.models import ContactState, InboundMessage, SenderAuth
 from desk.supervisors import Supervisor, SupervisorRegistry, new_key
 from desk.temporal_client import connect
 from devtools.chromium import LAUNCH_ARGS, find_chromium
 from devtools.embedded_temporal import start_embedded_temporal
+from devtools.intake import route
+from devtools.net import free_port
 from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into
 from starters.codec_server import codec_server_token, embedded_codec_server
@@ -60,13 +60,6 @@ OTHERS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 async def send(client: Client, scenario: str) -> str:
     first = load_scenario(ROOT / "scenarios" / f"{scenario}.yaml").messages[0]
     message = InboundMessage(
@@ -77,14 +70,7 @@ async def send(client: Client, scenario: str) -> str:
         text=first.text,
         auth=SenderAuth(method="scenario", authenticated=True, detail="screenshots"),
     )
-    handle = await client.start_workflow(
-        INTAKE_WORKFLOW,
-        message,
-        id=intake_workflow_id(message),
-        task_queue=TASK_QUEUE,
-        result_type=RoutedMessage,
-    )
-    return (await handle.result()).contact_id
+    return (await route(client, message, TASK_QUEUE)).contact_id
 
 
 async def settled(client: Client, contact: str, seconds: float = 120) -> ContactState:

@@ -21,7 +21,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import sys
 import time
@@ -45,6 +44,7 @@ from desk.temporal_client import connect
 from devtools.bulk_shop import SimContact, mix_summary, seed_bulk_shop, traffic
 from devtools.demo import DEMO_SLOW_REMINDER_HOURS, demo_secrets
 from devtools.embedded_temporal import EmbeddedTemporal
+from devtools.net import free_port
 from devtools.progress import Progress
 from devtools.sim_worker import SimWorkerConfig
 from devtools.simulator import post_message
@@ -84,12 +84,6 @@ class SimOptions(BaseModel):
     data_dir: str | None = None
     settle_timeout_s: float = 300.0
     quiet_s: float = 15.0  # no contact settled for this long: the rest wait on the world
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:

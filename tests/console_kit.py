@@ -5,7 +5,6 @@ free loopback port, all on the test's event loop."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,9 +24,10 @@ from desk.adapters.sandbox import SandboxShop
 from desk.binaries import find_binary
 from desk.config import PolicyConfig
 from desk.data_converter import DATA_CONVERTER
-from desk.models import ContactSnapshot, ContactState, InboundMessage, RoutedMessage, SenderAuth
-from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
+from desk.models import ContactSnapshot, ContactState, InboundMessage, SenderAuth
 from desk.supervisors import Supervisor, SupervisorRegistry, new_key
+from devtools.intake import route
+from devtools.net import free_port
 from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into
 from tests.waiting import until
@@ -43,13 +43,6 @@ REGISTRY = SupervisorRegistry(supervisors=[KIM, SAM])
 PASSWORDS = {KIM.id: "kim-password-1", SAM.id: "sam-password-1"}
 # Wrong item, reship 229.00 over the standard customer's limit of 200: escalated over_limit.
 OVER_LIMIT = "p3-wrong-item-over-limit"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def accounts_file(folder: Path, extra: dict[str, str | None] | None = None) -> Path:
@@ -82,14 +75,7 @@ class ConsoleDesk:
             text=first.text,
             auth=SenderAuth(method="scenario", authenticated=True, detail="console test"),
         )
-        handle = await self.env.client.start_workflow(
-            INTAKE_WORKFLOW,
-            message,
-            id=intake_workflow_id(message),
-            task_queue=TASK_QUEUE,
-            result_type=RoutedMessage,
-        )
-        contact = (await handle.result()).contact_id
+        contact = (await route(self.env.client, message, TASK_QUEUE)).contact_id
         self.contacts[scenario] = contact
         return contact
 

@@ -26,6 +26,7 @@ from desk.binaries import find_binary
 from desk.codec import ENCODING, EncryptionCodec, Keyring
 from desk.config import ConfigError, Settings
 from desk.data_converter import build_data_converter
+from devtools.net import free_port
 from starters.codec_server import build_codec_server, codec_server_token, create_codec_app
 from starters.serving import api_server
 
@@ -33,13 +34,6 @@ TOKEN = "s3cret-codec-token"
 UI = "http://127.0.0.1:8233"
 NAME = "Philippa Quenneville-Oduya"
 EMAIL = "philippa.q.oduya@example.org"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def new_keyring() -> Keyring:

@@ -22,15 +22,9 @@ from devtools.embedded_temporal import (
     EmbeddedTemporalError,
     start_embedded_temporal,
 )
+from devtools.net import free_port
 
 DESK_KEYS = cast(list[SearchAttributeKey[Any]], search_attributes.ALL)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def embedded_settings(data_dir: Path) -> Settings:

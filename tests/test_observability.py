@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from desk.config import PolicyConfig, Settings
 from desk.data_converter import DATA_CONVERTER
 from desk.models import ContactState
 from desk.observability import configure_tracing, metrics_runtime, tracing_interceptors
+from devtools.net import free_port as _free_port
 from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into
 from devtools.test_server import start_test_server
@@ -36,12 +36,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TASK_QUEUE = "observability"
 DASHBOARD = ROOT / "deploy" / "grafana" / "desk.json"
 CONTACT = "contact-order-90901"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

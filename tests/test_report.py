@@ -32,15 +32,14 @@ from desk.models import (
     ContactSnapshot,
     ContactState,
     InboundMessage,
-    RoutedMessage,
     SenderAuth,
     SupervisorAction,
     SupervisorDecision,
 )
-from desk.routing import INTAKE_WORKFLOW, intake_workflow_id
 from desk.supervisors import Supervisor, SupervisorRegistry, new_key, sign
 from devtools.demo import demo_policy
 from devtools.demo_shop import DemoContact, seed_demo_shop
+from devtools.intake import route
 from supervisor.report import (
     CHARTS,
     Report,
@@ -97,14 +96,7 @@ async def _send(client: Client, c: DemoContact) -> str:
         attachments=c.attachments,
         auth=SenderAuth(method="scenario", authenticated=True, detail="report test"),
     )
-    handle = await client.start_workflow(
-        INTAKE_WORKFLOW,
-        message,
-        id=intake_workflow_id(message),
-        task_queue=TASK_QUEUE,
-        result_type=RoutedMessage,
-    )
-    return (await handle.result()).contact_id
+    return (await route(client, message, TASK_QUEUE)).contact_id
 
 
 async def _snaps(client: Client, ids: list[str]) -> list[ContactSnapshot]:

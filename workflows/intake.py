@@ -9,6 +9,7 @@ the message stays here and reaches no contact.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -18,7 +19,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.lookup import LookupActivities
     from activities.routing import RoutingActivities
     from activities.understanding import UnderstandingActivities
-    from desk.models import InboundMessage, RoutedMessage, UnverifiedAttempt
+    from desk.models import (
+        InboundMessage,
+        RoutedMessage,
+        SenderMatch,
+        Understanding,
+        UnverifiedAttempt,
+    )
     from desk.policy.identity import sender_key
     from desk.routing import contact_id_for, intake_workflow_id
 
@@ -36,36 +43,27 @@ class IntakeWorkflow:
     async def run(self, message: InboundMessage) -> RoutedMessage:
         if message.received_at is None:
             message = message.model_copy(update={"received_at": workflow.now()})
-        if workflow.patched(LOCAL_LOOKUPS):
-            # Reading and matching are quick lookups: in the workflow task, one marker each
-            # instead of three activity events and a workflow task (docs/performance.md).
-            understanding = await workflow.execute_local_activity_method(
-                UnderstandingActivities.classify_message,
-                message,
-                start_to_close_timeout=timedelta(seconds=30),
-                summary="read the message",
-            )
-            match = await workflow.execute_local_activity_method(
-                LookupActivities.match_sender,
-                args=[message, understanding],
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=_PATIENT,
-                summary="match customer and order",
-            )
-        else:
-            understanding = await workflow.execute_activity_method(
-                UnderstandingActivities.classify_message,
-                message,
-                start_to_close_timeout=timedelta(seconds=30),
-                summary="read the message",
-            )
-            match = await workflow.execute_activity_method(
-                LookupActivities.match_sender,
-                args=[message, understanding],
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=_PATIENT,
-                summary="match customer and order",
-            )
+        # Reading and matching are quick lookups: local activities, in the workflow task
+        # (one marker each instead of three activity events and a workflow task;
+        # docs/performance.md); intakes begun before the patch used ordinary ones.
+        run: Any = (
+            workflow.execute_local_activity_method
+            if workflow.patched(LOCAL_LOOKUPS)
+            else workflow.execute_activity_method
+        )
+        understanding: Understanding = await run(
+            UnderstandingActivities.classify_message,
+            message,
+            start_to_close_timeout=timedelta(seconds=30),
+            summary="read the message",
+        )
+        match: SenderMatch = await run(
+            LookupActivities.match_sender,
+            args=[message, understanding],
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_PATIENT,
+            summary="match customer and order",
+        )
         routed = RoutedMessage(
             message=message,
             understanding=understanding,

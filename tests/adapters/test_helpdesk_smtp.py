@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from desk.adapters.helpdesk.smtp import message_id_for
 from desk.adapters.http import VendorAuthError
 from desk.models import Channel, Reply
 from desk.ports import Refused, Unavailable
+from devtools.net import free_port as _free_port
 
 CONTACT = "contact-order-60102"
 PASSWORD = "s3cr3t-smtp-password"
@@ -72,12 +72,6 @@ class Inbox:
         )
         self.logins.append(f"{mechanism}:{'ok' if ok else 'refused'}")
         return AuthResult(success=ok, handled=False)  # aiosmtpd answers 235 / 535
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

@@ -10,7 +10,9 @@ model.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -37,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         Reply,
         ResolutionKind,
         Shipment,
+        TraceResult,
     )
     from desk.policy.carrier_record import read_carrier_record, with_merchant_record
     from desk.policy.rules import Rule
@@ -162,23 +165,11 @@ async def helpdesk_close(c: Contact) -> None:
 
 async def trace_shipment(c: Contact, shipment: Shipment) -> Shipment:
     """The shipment's scans as of now; a carrier search's latest state comes along."""
-    if patched(Patch.local_lookups):
-        # A lookup, idempotent and quick: run in the workflow task (docs/performance.md).
-        result = await workflow.execute_local_activity_method(
-            TracingActivities.trace_shipment,
-            args=[shipment.tracking, c.now()],
-            start_to_close_timeout=_QUICK,
-            retry_policy=_RETRY,
-            summary=f"trace {shipment.carrier.value} {shipment.tracking}",
-        )
-    else:
-        result = await workflow.execute_activity_method(
-            TracingActivities.trace_shipment,
-            args=[shipment.tracking, c.now()],
-            start_to_close_timeout=_QUICK,
-            retry_policy=_RETRY,
-            summary=f"trace {shipment.carrier.value} {shipment.tracking}",
-        )
+    result: TraceResult = await _lookup(
+        TracingActivities.trace_shipment,
+        [shipment.tracking, c.now()],
+        f"trace {shipment.carrier.value} {shipment.tracking}",
+    )
     if result.case is not None:
         c.rec.case = result.case
     return with_merchant_record(result.shipment, shipment)
@@ -241,20 +232,21 @@ async def record_claim(c: Contact, kind: ClaimKind) -> None:
 
 
 async def check_stock(skus: list[str]) -> dict[str, int]:
-    if patched(Patch.local_lookups):
-        return await workflow.execute_local_activity_method(
-            LookupActivities.check_stock,
-            skus,
-            start_to_close_timeout=_QUICK,
-            retry_policy=_RETRY,
-            summary="check stock",
-        )
-    return await workflow.execute_activity_method(
-        LookupActivities.check_stock,
-        skus,
-        start_to_close_timeout=_QUICK,
-        retry_policy=_RETRY,
-        summary="check stock",
+    stock: dict[str, int] = await _lookup(LookupActivities.check_stock, [skus], "check stock")
+    return stock
+
+
+async def _lookup(activity: Callable[..., Any], args: list[Any], summary: str) -> Any:
+    """A lookup, idempotent and quick: a local activity, run in the workflow task (a marker
+    in the history instead of three activity events and a workflow task;
+    docs/performance.md), or an ordinary one in histories from before that change."""
+    run: Any = (
+        workflow.execute_local_activity_method
+        if patched(Patch.local_lookups)
+        else workflow.execute_activity_method
+    )
+    return await run(
+        activity, args=args, start_to_close_timeout=_QUICK, retry_policy=_RETRY, summary=summary
     )
 
 
