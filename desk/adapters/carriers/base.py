@@ -5,7 +5,7 @@ and ``file_search`` handed to a person where the vendor has no API for it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from desk.adapters.carriers.search import (
     ShipFromSettings,
     operator_request,
 )
-from desk.adapters.http import VendorAuthError, VendorClient, short_message
+from desk.adapters.http import RateLimit, VendorAuthError, VendorClient, short_message
 from desk.models import Carrier, CarrierCase, Shipment, TraceResult
 from desk.ports import NotFound, Refused, Unavailable
 
@@ -43,6 +43,29 @@ class CarrierAdapter:
         self.token = token
         self.ship_from = ship_from
         self.details = details
+
+    def _oauth_client(
+        self,
+        fetch_token: Callable[[], tuple[str, float]],
+        *,
+        base_url: str,
+        timeout: float,
+        rate: RateLimit,
+        transport: httpx.BaseTransport | None,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+        margin: float = 300.0,
+    ) -> tuple[VendorClient, OAuthToken]:
+        """The client of a vendor behind OAuth client credentials (USPS, UPS, FedEx): the
+        token comes from its own client (``self._auth_client``, which ``fetch_token``
+        calls; not rate-limited with the API) and is renewed ``margin`` seconds early."""
+        common: dict[str, Any] = {"transport": transport, "sleep": sleep, "timeout": timeout}
+        self._auth_client = VendorClient(vendor=f"{self.vendor} OAuth", base_url=base_url, **common)
+        token = OAuthToken(fetch_token, clock=clock, margin=margin)
+        client = VendorClient(
+            vendor=self.vendor, base_url=base_url, auth=token.headers, rate=rate, **common
+        )
+        return client, token
 
     # ------------------------------------------------------------ the port
 
@@ -99,6 +122,8 @@ class CarrierAdapter:
 
     def close(self) -> None:
         self.client.close()
+        if (auth := getattr(self, "_auth_client", None)) is not None:
+            auth.close()
 
 
 @contextmanager

@@ -39,7 +39,6 @@ from desk.adapters.carriers.base import CarrierAdapter, json_body
 from desk.adapters.carriers.common import (
     CarrierErrorResponse,
     CarrierFormatError,
-    OAuthToken,
     TrackingNotFound,
     describe,
     exception_from_text,
@@ -57,7 +56,7 @@ from desk.adapters.carriers.common import (
     with_proof,
 )
 from desk.adapters.carriers.search import DetailsLookup, ShipFromSettings
-from desk.adapters.http import RateLimit, VendorClient, short_message
+from desk.adapters.http import RateLimit, short_message
 from desk.identities import normalise_tracking
 from desk.models import Carrier, ExceptionKind, ScanEvent, ScanStatus, Shipment, TraceResult
 from desk.ports import Refused, Unavailable
@@ -279,19 +278,14 @@ class FedexTracking(CarrierAdapter):
         details: DetailsLookup | None = None,
     ) -> None:
         self.settings = settings
-        common: dict[str, Any] = {
-            "transport": transport,
-            "sleep": sleep,
-            "timeout": settings.timeout,
-        }
-        self._auth_client = VendorClient(vendor="FedEx OAuth", base_url=settings.base_url, **common)
-        token = OAuthToken(self._fetch_token, clock=clock)
-        client = VendorClient(
-            vendor="FedEx",
+        client, token = self._oauth_client(
+            self._fetch_token,
             base_url=settings.base_url,
-            auth=token.headers,
+            timeout=settings.timeout,
             rate=RateLimit(per_second=settings.rate_per_second, burst=10),
-            **common,
+            transport=transport,
+            sleep=sleep,
+            clock=clock,
         )
         super().__init__(client, token, ship_from=ship_from, details=details)
 
@@ -341,7 +335,3 @@ class FedexTracking(CarrierAdapter):
         if not token:
             raise Unavailable("FedEx OAuth answered without an access_token")
         return token, token_lifetime(body.get("expires_in"), 3599)
-
-    def close(self) -> None:
-        super().close()
-        self._auth_client.close()

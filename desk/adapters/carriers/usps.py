@@ -33,7 +33,6 @@ from desk.adapters.carriers.base import CarrierAdapter, json_body
 from desk.adapters.carriers.common import (
     CarrierErrorResponse,
     CarrierFormatError,
-    OAuthToken,
     TrackingNotFound,
     as_bool,
     describe,
@@ -52,7 +51,7 @@ from desk.adapters.carriers.common import (
     token_lifetime,
 )
 from desk.adapters.carriers.search import DetailsLookup, ShipFromSettings
-from desk.adapters.http import RateLimit, VendorClient
+from desk.adapters.http import RateLimit
 from desk.identities import normalise_tracking
 from desk.models import Carrier, ExceptionKind, ScanEvent, ScanStatus, Shipment, TraceResult
 from desk.ports import Refused, Unavailable
@@ -266,20 +265,17 @@ class UspsTracking(CarrierAdapter):
         details: DetailsLookup | None = None,
     ) -> None:
         self.settings = settings
-        common: dict[str, Any] = {
-            "transport": transport,
-            "sleep": sleep,
-            "timeout": settings.timeout,
-        }
-        self._auth_client = VendorClient(vendor="USPS OAuth", base_url=settings.base_url, **common)
-        token = OAuthToken(self._fetch_token, clock=clock, margin=1800)
-        quota = settings.quota_per_hour
-        client = VendorClient(
-            vendor="USPS",
+        client, token = self._oauth_client(
+            self._fetch_token,
             base_url=settings.base_url,
-            auth=token.headers,
-            rate=RateLimit(per_second=quota / 3600, burst=quota),
-            **common,
+            timeout=settings.timeout,
+            rate=RateLimit(
+                per_second=settings.quota_per_hour / 3600, burst=settings.quota_per_hour
+            ),
+            transport=transport,
+            sleep=sleep,
+            clock=clock,
+            margin=1800,
         )
         super().__init__(client, token, ship_from=ship_from, details=details)
 
@@ -328,7 +324,3 @@ class UspsTracking(CarrierAdapter):
         if not token:
             raise Unavailable("USPS OAuth answered without an access_token")
         return token, token_lifetime(body.get("expires_in"), 3600)
-
-    def close(self) -> None:
-        super().close()
-        self._auth_client.close()
