@@ -64,6 +64,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from desk.adapters.http import RateLimit, VendorAuthError, VendorClient
+from desk.adapters.line_cancel import lines_to_cancel
 from desk.identities import (
     identity_lookups,
     normalise_identity,
@@ -915,22 +916,12 @@ class ShopifyAdapter:
         if _metafield(node) is not None or node.get("cancelledAt") is not None:
             return order  # done under this key, or cancelled already: nothing more to do
         shipped = _fulfilled_skus(node, live_only=True)
-        open_lines = [line for line in order.lines if not line.cancelled]
-        if skus:
-            unknown = sorted(set(skus) - {line.sku for line in order.lines})
-            if unknown:
-                raise Conflict(f"order {order.number} has no line {unknown[0]}")
-            targets = [line for line in open_lines if line.sku in skus]
-            for line in targets:
-                if line.sku in shipped:
-                    raise Conflict(f"order {order.number} line {line.sku} has shipped")
-        else:
-            targets = [line for line in open_lines if line.sku not in shipped]
-            if not targets and open_lines:
-                raise Conflict(f"order {order.number} line {open_lines[0].sku} has shipped")
+        targets = lines_to_cancel(order.number, order.lines, shipped, skus)
         if not targets:
             return order
-        whole = {line.sku for line in targets} == {line.sku for line in open_lines}
+        whole = {line.sku for line in targets} == {
+            line.sku for line in order.lines if not line.cancelled
+        }
         if whole and not _live_fulfillments(node):
             self._cancel_whole(order.number, node, key)
         else:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from desk.adapters.line_cancel import lines_to_cancel
 from desk.adapters.sandbox import OutboxMessage, RefundRecord, ReplacementRecord
 from desk.adapters.sandbox.carriers import case_number_for
 from desk.identities import (
@@ -401,20 +402,7 @@ class MemoryShop:
 
     def _cancel(self, order: _Order, skus: list[str]) -> None:
         shipped = self._shipped_skus(order)
-        open_lines = [line for line in order.lines if not line.cancelled]
-        if skus:
-            unknown = sorted(set(skus) - {line.sku for line in order.lines})
-            if unknown:
-                raise Conflict(f"order {order.number} has no line {unknown[0]}")
-            targets = [line for line in open_lines if line.sku in skus]
-            for line in targets:
-                if line.sku in shipped:
-                    raise Conflict(f"order {order.number} line {line.sku} has shipped")
-        else:
-            targets = [line for line in open_lines if line.sku not in shipped]
-            if not targets and open_lines:
-                raise Conflict(f"order {order.number} line {open_lines[0].sku} has shipped")
-        for line in targets:
+        for line in lines_to_cancel(order.number, order.lines, shipped, skus):
             line.cancelled = True
         self._void_unused_labels(order)
         self._settle_status(order)

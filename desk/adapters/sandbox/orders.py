@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from desk.adapters.line_cancel import lines_to_cancel
 from desk.adapters.sandbox.carriers import _shipment
 from desk.adapters.sandbox.database import SandboxDatabase, _cents, _now
 from desk.adapters.sandbox.tables import (
@@ -195,19 +196,7 @@ def _shipped_skus(order: OrderRow) -> set[str]:
 def _cancel_lines(order: OrderRow, skus: list[str]) -> list[str]:
     """Cancel the named lines (none named: every unshipped line); Conflict if shipped."""
     shipped = _shipped_skus(order)
-    open_lines = [line for line in order.lines if not line.cancelled]
-    if skus:
-        unknown = sorted(set(skus) - {line.sku for line in order.lines})
-        if unknown:
-            raise Conflict(f"order {order.number} has no line {unknown[0]}")
-        targets = [line for line in open_lines if line.sku in skus]
-        for line in targets:
-            if line.sku in shipped:
-                raise Conflict(f"order {order.number} line {line.sku} has shipped")
-    else:
-        targets = [line for line in open_lines if line.sku not in shipped]
-        if not targets and open_lines:
-            raise Conflict(f"order {order.number} line {open_lines[0].sku} has shipped")
+    targets = lines_to_cancel(order.number, order.lines, shipped, skus)
     for line in targets:
         line.cancelled = True
     _void_unused_labels(order)
