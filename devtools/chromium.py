@@ -9,9 +9,7 @@ import shutil
 from pathlib import Path
 
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-HOW = (
-    "`apt-get install chromium` (Debian), or set DESK_CHROMIUM to a Chromium or Chrome binary"
-)
+HOW = "`apt-get install chromium` (Debian), or set DESK_CHROMIUM to a Chromium or Chrome binary"
 # As root (CI, containers) Chromium's sandbox cannot start.
 LAUNCH_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from desk.adapters.sandbox import SandboxShop
@@ -211,3 +211,61 @@ async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: 
     assert snap.decisions[0].by == "sam@shop.example" and snap.decisions[0].note == "goodwill"
     assert snap.decisions[0].role == "lead"
     assert shop.refund_total(["91301"]) == 25.0
+
+
+def _patch_markers(history: WorkflowHistory) -> list[str]:
+    ids = []
+    for e in history.events:
+        if e.HasField("marker_recorded_event_attributes"):
+            m = e.marker_recorded_event_attributes
+            if m.marker_name == "core_patch":
+                ids.append(json.loads(m.details["patch-data"].payloads[0].data)["id"])
+    return ids
+
+
+def _scheduled(history: WorkflowHistory) -> list[str]:
+    return [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+
+
+async def test_a_new_contact_records_one_release_marker_and_only_changed_attributes(
+    desk: Any,
+) -> None:
+    """docs/performance.md: a new intake and contact record the release's marker alone (not
+    one per patch), run the notices and the routing as local activities, and upsert a
+    search attribute only when its value changed."""
+    env, shop, api = desk
+    msg = _postmark("pm-shape", "oli@example.com", "", "Where is my order 91301 please?")
+    accepted = (await api.post("/ingest/email", json=msg)).json()
+    intake = env.client.get_workflow_handle(accepted["intake_workflow_id"])
+    contact = (await intake.result())["contact_id"]
+    await until(lambda: _has_reply(shop, contact))
+
+    intake_history = await intake.fetch_history()
+    assert _patch_markers(intake_history) == ["intake-release-2026-12"]
+    assert _scheduled(intake_history) == []  # read, match and route in one workflow task
+
+    history = await env.client.get_workflow_handle(contact).fetch_history()
+    assert _patch_markers(history) == ["release-2026-12"]
+    notices = {"send_reply", "alert_supervisors", "open_contact", "close_contact"}
+    assert notices.isdisjoint(_scheduled(history))
+    last: dict[str, Any] = {}
+    upserts = 0
+    for e in history.events:
+        if not e.HasField("upsert_workflow_search_attributes_event_attributes"):
+            continue
+        fields = e.upsert_workflow_search_attributes_event_attributes.search_attributes
+        for key, payload in fields.indexed_fields.items():
+            if key == "TemporalChangeVersion":
+                continue
+            upserts += 1
+            assert last.get(key) != payload.data, f"{key} upserted again unchanged"
+            last[key] = payload.data
+    assert upserts and "ContactState" in last
+
+
+async def _has_reply(shop: SandboxShop, contact: str) -> bool:
+    return bool(shop.outbox(contact))

@@ -35,6 +35,12 @@ from workflows import metrics
 _PATIENT = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 # Intakes begun before this patch read and matched in ordinary activities.
 LOCAL_LOOKUPS = "intake-local-lookups"
+# Intakes begun before this patch counted unverified attempts in no ledger.
+ATTEMPT_LIMITS = "unverified-attempt-limits"
+# One marker for both patches above (each marker is two events and a visibility write), and
+# the attempt count and the routing run as local activities too: the whole intake is one
+# workflow task. Intakes begun before it consult the two patches as they always did.
+RELEASE = "intake-release-2026-12"
 
 
 @workflow.defn(name="IntakeWorkflow")
@@ -46,10 +52,16 @@ class IntakeWorkflow:
         # Reading and matching are quick lookups: local activities, in the workflow task
         # (one marker each instead of three activity events and a workflow task;
         # docs/performance.md); intakes begun before the patch used ordinary ones.
+        released = workflow.patched(RELEASE)
         run: Any = (
             workflow.execute_local_activity_method
-            if workflow.patched(LOCAL_LOOKUPS)
+            if released or workflow.patched(LOCAL_LOOKUPS)
             else workflow.execute_activity_method
+        )
+        # Counting and routing are idempotent (the attempt's key, the message id in the
+        # contact) and quick: local since the release.
+        act: Any = (
+            workflow.execute_local_activity_method if released else workflow.execute_activity_method
         )
         understanding: Understanding = await run(
             UnderstandingActivities.classify_message,
@@ -70,8 +82,8 @@ class IntakeWorkflow:
             match=match,
             contact_id=contact_id_for(match, message.sender),
         )
-        if not match.verified and workflow.patched("unverified-attempt-limits"):
-            verdict = await workflow.execute_activity_method(
+        if not match.verified and (released or workflow.patched(ATTEMPT_LIMITS)):
+            verdict = await act(
                 IdentityActivities.register_unverified_attempt,
                 UnverifiedAttempt(
                     key=intake_workflow_id(message),
@@ -85,7 +97,7 @@ class IntakeWorkflow:
             )
             if not verdict.allowed:
                 return routed.model_copy(update={"held_back": verdict.reason})
-        await workflow.execute_activity_method(
+        await act(
             RoutingActivities.route_message,
             routed,
             start_to_close_timeout=timedelta(seconds=30),

@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows import metrics
 from workflows.contact.context import Contact
-from workflows.contact.patches import Patch, patched
+from workflows.contact.patches import Patch, patched, released
 
 # Calls to the merchant's systems are quick or they failed; the retry policy keeps trying
 # (a down order system delays, never loses). The ports' NotFound, Conflict and Refused are
@@ -77,12 +77,10 @@ async def reply(c: Contact, body: str) -> None:
         subject=f"Re: {say.plain(last.subject, 150)}" if last.subject else None,
         body=body,
     )
-    await workflow.execute_activity_method(
+    await _notice(
         ReplyActivities.send_reply,
-        args=[c.id, message, f"{c.id}:r{c.rec.replies}"],
-        start_to_close_timeout=_QUICK,
-        retry_policy=_RETRY,
-        summary=f"reply on {last.channel.value}",
+        [c.id, message, f"{c.id}:r{c.rec.replies}"],
+        f"reply on {last.channel.value}",
     )
     c.note("reply", body)
 
@@ -91,17 +89,17 @@ async def notify_owner(c: Contact, order_number: str, channel: Channel) -> None:
     """Tell the owner of the order an unverified sender named, on the identity on file;
     the contact learns nothing of it (the activity reads the identity, not the workflow)."""
     c.rec.notices += 1
-    await workflow.execute_activity_method(
+    await _notice(
         IdentityActivities.notify_owner,
-        OwnerNotice(
-            contact_id=c.id,
-            order_number=order_number,
-            channel=channel,
-            key=f"{c.id}:notice{c.rec.notices}",
-        ),
-        start_to_close_timeout=_QUICK,
-        retry_policy=_RETRY,
-        summary="tell the order's owner on the identity on file",
+        [
+            OwnerNotice(
+                contact_id=c.id,
+                order_number=order_number,
+                channel=channel,
+                key=f"{c.id}:notice{c.rec.notices}",
+            )
+        ],
+        "tell the order's owner on the identity on file",
     )
 
 
@@ -122,12 +120,10 @@ async def alert_supervisors(c: Contact, text: str) -> None:
     if not patched(Patch.supervisor_alerts):
         return
     c.rec.alerts += 1
-    await workflow.execute_activity_method(
+    await _notice(
         ReplyActivities.alert_supervisors,
-        args=[c.id, text, c.rec.escalation_level, f"{c.id}:a{c.rec.alerts}"],
-        start_to_close_timeout=_QUICK,
-        retry_policy=_RETRY,
-        summary=f"alert supervisors (level {c.rec.escalation_level})",
+        [c.id, text, c.rec.escalation_level, f"{c.id}:a{c.rec.alerts}"],
+        f"alert supervisors (level {c.rec.escalation_level})",
     )
 
 
@@ -139,25 +135,17 @@ async def helpdesk_open(c: Contact) -> None:
     if not patched(Patch.helpdesk_open_contacts):
         return
     c.rec.helpdesk_open = True
-    await workflow.execute_activity_method(
+    await _notice(
         ReplyActivities.open_contact,
-        args=[c.id, c.rec.customer.id, c.rec.order.number],
-        start_to_close_timeout=_QUICK,
-        retry_policy=_RETRY,
-        summary="open the conversation in the helpdesk",
+        [c.id, c.rec.customer.id, c.rec.order.number],
+        "open the conversation in the helpdesk",
     )
 
 
 async def helpdesk_close(c: Contact) -> None:
     if not c.rec.helpdesk_open:
         return
-    await workflow.execute_activity_method(
-        ReplyActivities.close_contact,
-        c.id,
-        start_to_close_timeout=_QUICK,
-        retry_policy=_RETRY,
-        summary="close the conversation in the helpdesk",
-    )
+    await _notice(ReplyActivities.close_contact, [c.id], "close the conversation in the helpdesk")
 
 
 # ---------------------------------------------------------------- the carrier
@@ -222,13 +210,8 @@ async def file_search(c: Contact, reason: str) -> None:
 
 
 async def record_claim(c: Contact, kind: ClaimKind) -> None:
-    await workflow.execute_activity_method(
-        LookupActivities.record_claim,
-        args=[c.customer.id, kind, c.now(), f"{c.id}:claim"],
-        start_to_close_timeout=_QUICK,
-        retry_policy=_RETRY,
-        summary="record claim",
-    )
+    args = [c.customer.id, kind, c.now(), f"{c.id}:claim"]
+    await _notice(LookupActivities.record_claim, args, "record claim")
 
 
 async def check_stock(skus: list[str]) -> dict[str, int]:
@@ -240,11 +223,17 @@ async def _lookup(activity: Callable[..., Any], args: list[Any], summary: str) -
     """A lookup, idempotent and quick: a local activity, run in the workflow task (a marker
     in the history instead of three activity events and a workflow task;
     docs/performance.md), or an ordinary one in histories from before that change."""
-    run: Any = (
-        workflow.execute_local_activity_method
-        if patched(Patch.local_lookups)
-        else workflow.execute_activity_method
-    )
+    return await _run(activity, args, summary, local=patched(Patch.local_lookups))
+
+
+async def _notice(activity: Callable[..., Any], args: list[Any], summary: str) -> Any:
+    """A message or record that moves no money or goods, idempotent by its key and quick:
+    a local activity since the release, an ordinary one in histories from before it."""
+    return await _run(activity, args, summary, local=released())
+
+
+async def _run(activity: Callable[..., Any], args: list[Any], summary: str, *, local: bool) -> Any:
+    run: Any = workflow.execute_local_activity_method if local else workflow.execute_activity_method
     return await run(
         activity, args=args, start_to_close_timeout=_QUICK, retry_policy=_RETRY, summary=summary
     )

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows import metrics
 from workflows.contact import visibility
+from workflows.contact.patches import released
 
 
 class Contact:
@@ -24,6 +25,8 @@ class Contact:
         self.id = contact_id
         self.cfg = cfg
         self.rec = record
+        # What this run last upserted, by attribute: only changes are sent again.
+        self._upserted: dict[str, object] = {}
         # The message the current playbook answers (the contact's request, or the one it was
         # re-read from), and whether a reply has named it yet. Not carried across
         # continue-as-new: a continued run waits on a person, who decides.
@@ -98,4 +101,13 @@ class Contact:
         workflow.set_current_details(visibility.details_card(self.rec))
 
     def upsert(self) -> None:
-        workflow.upsert_search_attributes(visibility.search_attribute_updates(self.rec))
+        """Search attributes as the record has them. Since the release, only those that
+        changed since this run last upserted (each upsert is an event and a visibility
+        write); none changed, no upsert."""
+        updates = visibility.search_attribute_updates(self.rec)
+        if released():
+            updates = [u for u in updates if self._upserted.get(u.key.name) != u.value]
+            if not updates:
+                return
+        workflow.upsert_search_attributes(updates)
+        self._upserted.update((u.key.name, u.value) for u in updates)

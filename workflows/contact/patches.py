@@ -6,6 +6,11 @@ it guards and when it may go. Removing one takes two releases: first ``deprecate
 (new runs stop recording the marker check; old histories still replay), then, once no
 contact started before the change is open anywhere (a visibility query on StartTime),
 delete the old branch. ``tests/histories/`` replays recorded contacts of every version.
+
+Every marker costs the history two events and the server a visibility write (the SDK
+upserts ``TemporalChangeVersion`` beside it), so a release folds the patches before it into
+one: a run that records the release's marker takes every folded patch's new path without
+recording theirs. Histories without it still consult each patch as they always did.
 """
 
 from __future__ import annotations
@@ -74,7 +79,28 @@ class Patch(StrEnum):
     each); before, as ordinary activities. Removable once no contact begun before the
     change is open."""
 
+    release_2026_12 = "release-2026-12"
+    """One marker for every patch above (new runs record only this one), and: replies,
+    supervisor alerts, the helpdesk's open and close, claim records and owner notices run
+    as local activities (idempotent by key, quick; a marker each instead of three activity
+    events and a workflow task); search attributes are upserted only when one changed.
+    Before, each of these was an ordinary activity and every upsert sent every attribute.
+    Removable once no contact begun before the change is open."""
+
+
+# What the release folds: a run with the release's marker takes all of these.
+_FOLDED = frozenset(Patch) - {Patch.release_2026_12}
+
 
 def patched(patch: Patch) -> bool:
-    """``workflow.patched`` for one of the ids above."""
+    """``workflow.patched`` for one of the ids above; a patch the release folds is taken
+    when the release is (the SDK memoises the release's answer for the run, so a history
+    that consulted patches one by one keeps doing so)."""
+    if patch in _FOLDED and workflow.patched(Patch.release_2026_12.value):
+        return True
     return workflow.patched(patch.value)
+
+
+def released() -> bool:
+    """This run takes the changes of the release (docs in ``Patch.release_2026_12``)."""
+    return patched(Patch.release_2026_12)
