@@ -30,10 +30,11 @@ import logging
 import os
 import platform
 import random
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -444,18 +445,46 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     began = time.monotonic()
     errors: dict[str, str] = {}
-    # A part that fails is reported as failed; the parts before it keep their figures.
+    # SIGINT (Ctrl-C) or SIGTERM cancels the part under way: its rig stops its dev server
+    # and workers on the way out (``finally``), and no later part starts.
+    interrupted: list[str] = []
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+
+    def stop(sig: signal.Signals) -> None:
+        if not interrupted:  # a second signal must not cut the clean-up short
+            interrupted.append(sig.name)
+            task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig)
+    parts: list[tuple[str, Callable[[], Awaitable[None]]]] = []
     if "throughput" in args.only:
-        try:
+
+        async def throughput() -> None:
             results.update(await throughput_and_latency(sizes, tuning))
-        except Exception as err:
-            errors["throughput"] = repr(err)
+
+        parts.append(("throughput", throughput))
     if "scale" in args.only and sizes.open > 0:
-        try:
+
+        async def open_contacts() -> None:
             results["scale"] = await scale(sizes, tuning)
+
+        parts.append(("scale", open_contacts))
+    # A part that fails is reported as failed; the parts before it keep their figures.
+    for name, part in parts:
+        try:
+            await part()
+        except asyncio.CancelledError:
+            if not interrupted:
+                raise
         except Exception as err:
-            errors["scale"] = repr(err)
-    if "classifier" in args.only:
+            errors[name] = repr(err)
+        if interrupted:
+            errors[name] = f"interrupted by {interrupted[0]}"
+            break
+    if "classifier" in args.only and not interrupted:
         results["classifier"] = classifier()
     results["took_s"] = time.monotonic() - began
     if errors:
@@ -489,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     for part, error in results.get("errors", {}).items():
         print(f"{part} failed: {error}", file=sys.stderr)
+    if any(e.startswith("interrupted") for e in results.get("errors", {}).values()):
+        return 130
     return 1 if results.get("errors") else 0
 
 

@@ -237,6 +237,7 @@ class Rig:
                 stdin=asyncio.subprocess.DEVNULL,
             )
             assert proc.stdout is not None
+            self.workers.append(proc)  # known before it is ready: a stop now stops it too
             deadline = time.monotonic() + 60
             while True:
                 line = await asyncio.wait_for(
@@ -248,7 +249,6 @@ class Rig:
                     break
                 log.write(line)
             self._drains.append(asyncio.create_task(_drain(proc.stdout, log)))
-            self.workers.append(proc)
 
     async def stop_workers(self, *, kill: bool = False) -> None:
         for proc in self.workers:

@@ -4,8 +4,11 @@ run end to end on a dev server of their own and report every figure. No timing a
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,3 +84,44 @@ def test_bench_quick_prints_every_figure(tmp_path: Path) -> None:
     assert results["vs_floor"]["ratio"] > 0
     assert results["scale"]["parked"] == results["scale"]["open_contacts"]
     assert results["scale"]["replay_failures"] == 0
+
+
+def _processes_naming(text: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if text in cmdline and int(proc.name) != os.getpid():
+                found.append(int(proc.name))
+    return found
+
+
+def test_bench_stopped_by_sigterm_stops_its_dev_server_and_workers(tmp_path: Path) -> None:
+    """SIGTERM mid-run: the part under way is reported interrupted, exit code 130, and the
+    run's dev server and worker processes are gone (none left serving on their ports)."""
+    bench = subprocess.Popen(
+        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--quick", "--only", "scale"]
+        + ["--json", str(tmp_path / "bench.json"), "--data-dir", str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    # Running: its dev server and a worker, both on this run's data folder.
+    while not (
+        any(p != bench.pid for p in _processes_naming(f"{tmp_path}/bench-scale/temporal.db"))
+        and _processes_naming("devtools.sim_worker")
+    ):
+        assert bench.poll() is None, bench.communicate()[1][-3000:]
+        assert time.monotonic() < deadline, "the bench never started its dev server and worker"
+        time.sleep(0.2)
+    bench.send_signal(signal.SIGTERM)
+    _, err = bench.communicate(timeout=120)
+    assert bench.returncode == 130, err[-3000:]
+    assert "scale failed: interrupted by SIGTERM" in err
+    time.sleep(1)
+    assert _processes_naming(str(tmp_path)) == []
