@@ -55,21 +55,24 @@ from workers.worker import WorkerTuning
 # 17 s: timers near zero, yet a contact waiting on a carrier does not spin (at 1e-5 one
 # would re-trace twice a second and burn the run's CPU).
 SIM_TIME_SCALE = 1e-4
-SETTLED_STATES = ("resolved", "closed", "escalated", "human_owned")
-# At rest: settled, or parked on a durable timer waiting for the carrier or the customer.
-# A waiting contact does no work until its timer fires (at the scaled pace, 24 h of policy
+# Done for now: resolved or closed, or with a person (escalated, owned).
+DONE_STATES = ("resolved", "closed", "escalated", "human_owned")
+# Settled: done, or parked on a durable timer waiting for the carrier or the customer. A
+# waiting contact does no work until its timer fires (at the scaled pace, 24 h of policy
 # time is 8.6 s), so for throughput it is handled: counting it in flight would measure the
-# policy's waits, not the desk (the floor has none).
-AT_REST_STATES = (*SETTLED_STATES, "awaiting_carrier", "awaiting_customer")
-AT_REST_QUERY = (
+# policy's waits, not the desk (the floor has none). Its later re-trace still runs, and its
+# CPU still counts.
+SETTLED_STATES = (*DONE_STATES, "awaiting_carrier", "awaiting_customer")
+SETTLED_QUERY = (
     'WorkflowType = "ContactWorkflow" AND ContactState IN ('
-    + ", ".join(f'"{s}"' for s in AT_REST_STATES)
+    + ", ".join(f'"{s}"' for s in SETTLED_STATES)
     + ")"
 )
 CONTACTS_QUERY = 'WorkflowType = "ContactWorkflow"'
+# Still running and not done: what a phase ends (terminates) so it does not load the next.
 WAITING_QUERY = (
     'WorkflowType = "ContactWorkflow" AND ExecutionStatus = "Running" AND ContactState NOT IN ('
-    + ", ".join(f'"{s}"' for s in SETTLED_STATES)
+    + ", ".join(f'"{s}"' for s in DONE_STATES)
     + ")"
 )
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -296,7 +299,7 @@ class Rig:
 
     async def settled(self) -> int:
         assert self.client is not None
-        return (await self.client.count_workflows(AT_REST_QUERY)).count
+        return (await self.client.count_workflows(SETTLED_QUERY)).count
 
     def take(self, n: int) -> list[SimContact]:
         taken, self._traffic = self._traffic[:n], self._traffic[n:]

@@ -88,8 +88,24 @@ class Patch(StrEnum):
     Removable once no contact begun before the change is open."""
 
 
-# What the release folds: a run with the release's marker takes all of these.
-_FOLDED = frozenset(Patch) - {Patch.release_2026_12}
+# What the release folds: a run with the release's marker takes all of these. A fixed
+# list, never "every patch": a patch added later must be consulted on its own, or contacts
+# recorded under this release would take its new path on replay.
+_FOLDED = frozenset(
+    {
+        Patch.misdelivery_reply,
+        Patch.playbooks_added,
+        Patch.human_owned_check,
+        Patch.supervisor_alerts,
+        Patch.helpdesk_open_contacts,
+        Patch.owner_notice,
+        Patch.decision_authority,
+        Patch.fact_gates,
+        Patch.confirm_irreversible,
+        Patch.reread_corrections,
+        Patch.local_lookups,
+    }
+)
 
 
 def patched(patch: Patch) -> bool:
