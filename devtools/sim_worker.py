@@ -14,7 +14,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio.worker import Worker
 
 from desk.adapters.sandbox import SandboxShop
@@ -33,7 +33,7 @@ class SimWorkerConfig(BaseModel):
     policy: PolicyConfig
     clock_origin: datetime
     carrier_speed: float
-    tuning: WorkerTuning = WorkerTuning()
+    tuning: WorkerTuning = Field(default_factory=WorkerTuning)
     floor: bool = True
 
 

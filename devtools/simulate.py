@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from temporalio.client import Client
 
@@ -88,7 +88,7 @@ class SimOptions(BaseModel):
     carrier_clock: float | None = None  # None: the timers' pace (1 / time_scale)
     seed: int = 7
     workers: int = 1
-    tuning: WorkerTuning = WorkerTuning()
+    tuning: WorkerTuning = Field(default_factory=WorkerTuning)
     data_dir: str | None = None
     settle_timeout_s: float = 300.0
     quiet_s: float = 15.0  # no contact settled for this long: the rest wait on the world

@@ -27,7 +27,7 @@ from ingest.app import create_app
 from ingest.exposure import announce, channel_summary, check_ingest_settings
 from starters.codec_server import embedded_codec_server, sign_in_hint
 from starters.serving import api_server, serve, stop_event
-from workers.worker import build_worker
+from workers.worker import WorkerTuning, build_worker
 
 
 def ingest_preflight(settings: Settings) -> None:
@@ -39,6 +39,7 @@ def ingest_preflight(settings: Settings) -> None:
 
 async def run_up(settings: Settings, policy: PolicyConfig) -> int:
     ingest_preflight(settings)
+    tuning = WorkerTuning()  # DESK_WORKFLOW_SANDBOX checked before anything starts
     ports = build_ports(settings)
     shop = ports.store
     sandbox_shop = ports.orders is shop
@@ -83,6 +84,7 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
             policy,
             classifier=build_classifier(settings),
             supervisors=supervisors,
+            tuning=tuning,
         )
         server = api_server(
             create_app(client, settings), settings.ingest_host, settings.ingest_port
@@ -120,11 +122,13 @@ async def run_up(settings: Settings, policy: PolicyConfig) -> int:
 
 
 async def run_worker(settings: Settings, policy: PolicyConfig) -> int:
+    tuning = WorkerTuning()
     ports = build_ports(settings)
     supervisors = _supervisors(settings)
     client = await connect(settings, runtime=metrics_runtime(settings))
     print(
-        f"worker on task queue {settings.task_queue} at {temporal_address(settings)}",
+        f"worker on task queue {settings.task_queue} at {temporal_address(settings)}"
+        f" ({tuning.sandbox} workflow sandbox)",
         file=sys.stderr,
     )
     async with contacts_gauge(client, settings):
@@ -137,6 +141,7 @@ async def run_worker(settings: Settings, policy: PolicyConfig) -> int:
                 policy,
                 classifier=build_classifier(settings),
                 supervisors=supervisors,
+                tuning=tuning,
             ),
         )
     ports.close()

@@ -19,6 +19,11 @@ from sqlalchemy.engine import make_url
 
 from desk.adapters.sandbox import SandboxShop
 
+# Every worker the tests start (and every worker process they spawn, which inherits this)
+# runs the workflow code under the strict sandbox, which catches a non-deterministic call at
+# run time; production workers default to the fast one (workers/worker.py).
+os.environ.setdefault("DESK_WORKFLOW_SANDBOX", "strict")
+
 _LOCAL_POSTGRES = (
     "postgresql://postgres@127.0.0.1:5432/test",
     "postgresql://root@127.0.0.1:5432/test",

@@ -6,9 +6,10 @@ merchant's systems) is the caller's choice.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from temporalio.client import Client
@@ -28,7 +29,7 @@ from desk.adapters.sandbox import SandboxShop
 from desk.adapters.wiring import Ports
 from desk.classifier import classify
 from desk.classifier.llm import LocalClassify
-from desk.config import PolicyConfig
+from desk.config import ConfigError, PolicyConfig
 from desk.supervisors import SupervisorRegistry
 from workflows.contact import ContactWorkflow
 from workflows.intake import IntakeWorkflow
@@ -36,28 +37,56 @@ from workflows.intake import IntakeWorkflow
 WORKFLOWS = [IntakeWorkflow, ContactWorkflow]
 
 
+# The desk's own workflow package. The fast sandbox takes it from the worker as it is; the
+# strict one imports it afresh for every workflow run, with the sandbox's checks on.
+OWN_WORKFLOW_PACKAGE = "workflows"
+SANDBOX_VARIABLE = "DESK_WORKFLOW_SANDBOX"
+Sandbox = Literal["fast", "strict"]
+
+
+def sandbox_from_env() -> Sandbox:
+    """``DESK_WORKFLOW_SANDBOX``: ``fast`` (unset: the default) or ``strict``. The test
+    suite sets ``strict`` (tests/conftest.py), so CI runs every workflow under the
+    sandbox's full checks while production workers skip re-importing the workflow code."""
+    value = (os.environ.get(SANDBOX_VARIABLE) or "fast").strip().lower()
+    if value not in ("fast", "strict"):
+        raise ConfigError(
+            f"{SANDBOX_VARIABLE}={value!r}: expected 'fast' or 'strict' (docs/performance.md)"
+        )
+    return "strict" if value == "strict" else "fast"
+
+
 class WorkerTuning(BaseModel):
     """The worker's knobs (docs/performance.md measures them); the defaults are the SDK's
-    but for the activity threads."""
+    but for the activity threads and the sandbox."""
 
     max_cached_workflows: int = Field(1000, ge=0, description="sticky cache, in workflows")
     max_concurrent_workflow_tasks: int | None = Field(None, ge=1)
     max_concurrent_activities: int | None = Field(None, ge=1)
     max_concurrent_local_activities: int | None = Field(None, ge=1)
     activity_threads: int = Field(16, ge=1, description="threads of the activity executor")
+    sandbox: Sandbox = Field(
+        default_factory=sandbox_from_env,
+        description="fast: the workflow package is passed through the sandbox (imported "
+        "once per worker); strict: imported again for every workflow run, so the sandbox "
+        "also checks the workflow code itself at run time (what the tests use)",
+    )
     passthrough_modules: list[str] = Field(
         default_factory=list,
         description="more modules the workflow sandbox takes from the worker as they are "
         "instead of importing them again for every workflow run",
     )
 
+    def passed_through(self) -> list[str]:
+        """Every module the sandbox takes from the worker beyond the SDK's defaults."""
+        own = [OWN_WORKFLOW_PACKAGE] if self.sandbox == "fast" else []
+        return own + [m for m in self.passthrough_modules if m not in own]
+
     def worker_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"max_cached_workflows": self.max_cached_workflows}
-        if self.passthrough_modules:
+        if modules := self.passed_through():
             options["workflow_runner"] = SandboxedWorkflowRunner(
-                restrictions=SandboxRestrictions.default.with_passthrough_modules(
-                    *self.passthrough_modules
-                )
+                restrictions=SandboxRestrictions.default.with_passthrough_modules(*modules)
             )
         for name in (
             "max_concurrent_workflow_tasks",
