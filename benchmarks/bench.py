@@ -245,9 +245,16 @@ async def scale(sizes: Sizes, tuning: WorkerTuning) -> dict[str, Any]:
 
         started = time.monotonic()
         ids = await asyncio.gather(*(start(i) for i in range(n)))
+        # Parking is bound by the dev server (about 10 a second on 2 cores): allow an hour,
+        # or longer for a big run, and say how far it got every minute.
+        deadline, said = max(3600.0, n * 0.5), started
         while (parked := (await client.count_workflows(ESCALATED_QUERY)).count) < n:
-            if time.monotonic() - started > 3600:
+            now = time.monotonic()
+            if now - started > deadline:
                 break
+            if now - said >= 60:
+                said = now
+                print(f"  scale: {parked}/{n} parked after {now - started:.0f} s", file=sys.stderr)
             await asyncio.sleep(1)
         took = time.monotonic() - started
         await asyncio.sleep(2)  # the last tasks' writes
