@@ -29,3 +29,28 @@ async def test_recorded_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem.split("--", 1)[1], path.read_text())
     replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER)
     await replayer.replay_workflow(history)
+
+
+def test_the_release_folds_a_fixed_list_of_patches() -> None:
+    """A run that records the release's marker takes every folded patch's new path. A patch
+    added after the release must be consulted on its own: folding it too would send the
+    contacts recorded under this release down its new path on replay."""
+    from workflows.contact.patches import _FOLDED, Patch
+
+    assert {p.value for p in _FOLDED} == {
+        "dnr-misdelivery-reply",
+        "wrong-damaged-address-playbooks",
+        "human-owned-daily-history-check",
+        "supervisor-alerts",
+        "helpdesk-open-contacts",
+        "unverified-sender-owner-notice",
+        "supervisor-decision-authority",
+        "fact-gates",
+        "confirm-irreversible",
+        "reread-corrections",
+        "local-lookups",
+    }, "the release's folded patches are fixed once released: add a new patch unfolded"
+    order = list(Patch)
+    release = order.index(Patch.release_2026_12)
+    assert set(order[:release]) == _FOLDED
+    assert not _FOLDED & set(order[release:])
