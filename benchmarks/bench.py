@@ -245,7 +245,7 @@ async def scale(sizes: Sizes, tuning: WorkerTuning) -> dict[str, Any]:
 
         started = time.monotonic()
         ids = await asyncio.gather(*(start(i) for i in range(n)))
-        # Parking is bound by the dev server (about 10 a second on 2 cores): allow an hour,
+        # Parking is bound by the dev server (10 to 40 a second on 2 cores): allow an hour,
         # or longer for a big run, and say how far it got every minute.
         deadline, said = max(3600.0, n * 0.5), started
         while (parked := (await client.count_workflows(ESCALATED_QUERY)).count) < n:
