@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import ipaddress
 import secrets
 import socket
 import sys
@@ -19,15 +18,9 @@ from console.app import create_app
 from console.data import Scans
 from console.settings import ConsoleSettings
 from desk.config import ConfigError, Settings
+from desk.loopback import is_loopback
 from desk.supervisors import SupervisorRegistry, registry_for
 from starters.serving import api_server
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def check_console_settings(console: ConsoleSettings) -> None:
@@ -38,7 +31,7 @@ def check_console_settings(console: ConsoleSettings) -> None:
             "DESK_CONSOLE_PROXY_HEADER needs DESK_CONSOLE_TRUSTED_PROXIES: the addresses of "
             "the proxies allowed to set it"
         )
-    if not _loopback(console.host) and not console.secure_cookie:
+    if not is_loopback(console.host) and not console.secure_cookie:
         raise ConfigError(
             f"the console on {console.host} (beyond loopback) needs DESK_CONSOLE_SECURE_COOKIE="
             "true, served behind TLS"

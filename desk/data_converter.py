@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import ipaddress
 import os
 import stat
 import tempfile
@@ -37,6 +36,7 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 
 from desk.codec import TEST_KEYRING, EncryptionCodec, Keyring, new_key, parse_keys
 from desk.config import ConfigError, Settings
+from desk.loopback import is_loopback
 from desk.temporal_config import temporal_address
 
 log = structlog.get_logger("desk.codec")
@@ -54,16 +54,6 @@ def build_data_converter(keyring: Keyring) -> DataConverter:
 
 
 DATA_CONVERTER: DataConverter = build_data_converter(TEST_KEYRING)
-
-
-def is_loopback_host(host: str) -> bool:
-    host = host.strip().strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _address_host(address: str) -> str:
@@ -150,7 +140,7 @@ def _load_keyring(settings: Settings, configured: str | None) -> Keyring:
     path = Path(settings.data_dir) / DEV_KEY_FILE
     if not path.exists():
         address = temporal_address(settings)
-        if not is_loopback_host(_address_host(address)):
+        if not is_loopback(_address_host(address)):
             raise ConfigError(
                 "no payload encryption keys: set DESK_CODEC_KEYS (or DESK_CODEC_KEY_FILE) for "
                 f"a Temporal at {address}; every worker, ingest and codec "
@@ -177,6 +167,5 @@ __all__ = [
     "DATA_CONVERTER",
     "build_data_converter",
     "data_converter_for",
-    "is_loopback_host",
     "load_keyring",
 ]

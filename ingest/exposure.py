@@ -9,11 +9,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import sys
 from typing import TextIO
 
 from desk.config import ConfigError, Settings
+from desk.loopback import is_loopback
 from desk.models import Channel
 
 # What each channel needs configured to authenticate its senders.
@@ -30,16 +30,6 @@ DEV_MODE_WARNING = (
     "WARNING: DESK_DEV_MODE is on. Ingest trusts UNSIGNED input on every channel: anyone who "
     "can reach {where} can write as any customer. For development on this machine only."
 )
-
-
-def is_loopback(host: str) -> bool:
-    text = host.strip().strip("[]").lower()
-    if text == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(text).is_loopback
-    except ValueError:
-        return False
 
 
 def how_authenticated(settings: Settings, channel: Channel) -> str | None:

@@ -45,7 +45,8 @@ from temporalio.converter import PayloadCodec
 
 from desk.codec import EncryptionCodec, Keyring
 from desk.config import ConfigError, Settings
-from desk.data_converter import is_loopback_host, load_keyring
+from desk.data_converter import load_keyring
+from desk.loopback import is_loopback
 from starters.serving import api_server, serve, stop_event
 
 log = structlog.get_logger("desk.codec_server")
@@ -174,7 +175,7 @@ def codec_server_token(settings: Settings, keyring: Keyring) -> str:
     on loopback one generated once into ``<data_dir>/codec-token``; ConfigError otherwise."""
     if settings.codec_server_token:
         return settings.codec_server_token.get_secret_value()
-    if not is_loopback_host(settings.codec_server_host):
+    if not is_loopback(settings.codec_server_host):
         raise ConfigError(
             "DESK_CODEC_SERVER_TOKEN is required: the codec server listens on "
             f"{settings.codec_server_host}, not loopback, and decrypts personal data"

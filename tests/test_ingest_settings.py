@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from desk.config import ConfigError, Settings
+from desk.loopback import is_loopback
 from desk.models import Channel, InboundMessage
 from desk.routing import intake_workflow_id
-from ingest.exposure import announce, channel_summary, check_ingest_settings, is_loopback
+from ingest.exposure import announce, channel_summary, check_ingest_settings
 from ingest.signatures import (
     basic_credentials,
     basic_valid,

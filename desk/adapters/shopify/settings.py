@@ -4,7 +4,6 @@ different shape."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 from collections.abc import Mapping
@@ -13,6 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from desk.loopback import is_loopback
 from desk.models import Carrier, Tier
 
 DEFAULT_API_VERSION = "2026-01"
@@ -97,7 +97,7 @@ class ShopifySettings(BaseModel):
         parts = urlsplit(value.strip())
         if parts.scheme == "https":
             return value.strip().rstrip("/")
-        if parts.scheme == "http" and _is_loopback(parts.hostname or ""):
+        if parts.scheme == "http" and is_loopback(parts.hostname or ""):
             return value.strip().rstrip("/")
         raise ValueError("base_url must be https (plain http only to 127.0.0.1 / localhost)")
 
@@ -159,12 +159,3 @@ def _parse_mapping(raw: str, name: str) -> dict[str, str]:
             raise ValueError(f"{name}: expected tag=tier pairs separated by commas")
         mapping[tag.strip().lower()] = value.strip()
     return mapping
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
