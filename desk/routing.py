@@ -21,10 +21,25 @@ CONTACT_WORKFLOW = "ContactWorkflow"
 CUSTOMER_MESSAGE_SIGNAL = "customer_message"
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
+_MAX = 120
 
 
 def _safe(value: str) -> str:
-    return _UNSAFE.sub("_", value)[:120]
+    """A value as it may stand in a workflow id, one to one: a value of safe characters
+    and at most 120 of them stands as it is; any other is cut to 100 safe characters and
+    marked with ``~`` and a digest of the whole value (``~`` never stands in a safe value,
+    so the two kinds never meet). ``A/1`` and ``A:1`` are two orders, two contacts."""
+    cleaned = _UNSAFE.sub("_", value)
+    if cleaned == value and len(value) <= _MAX:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{cleaned[:100]}~{digest}"
+
+
+def _legacy_safe(value: str) -> str:
+    """How intakes begun before ``DISTINCT_CONTACT_IDS`` wrote a value: unsafe characters
+    replaced and the rest cut, so ``A/1`` and ``A:1`` met in one contact."""
+    return _UNSAFE.sub("_", value)[:_MAX]
 
 
 def intake_workflow_id(message: InboundMessage) -> str:
@@ -41,14 +56,16 @@ def intake_workflow_id(message: InboundMessage) -> str:
     return f"intake-{message.channel.value}-{digest}"
 
 
-def contact_id_for(match: SenderMatch, sender: str) -> str:
+def contact_id_for(match: SenderMatch, sender: str, legacy: bool = False) -> str:
     """Order first (also for an unverified sender naming an existing order: one contact per
-    order), then customer; an unmatched sender gets a contact of their own."""
+    order), then customer; an unmatched sender gets a contact of their own. ``legacy``: the
+    id an intake begun before ``DISTINCT_CONTACT_IDS`` computed (workflows/intake.py)."""
+    safe = _legacy_safe if legacy else _safe
     if match.verified and match.order is not None:
-        return f"contact-order-{_safe(match.order.number)}"
+        return f"contact-order-{safe(match.order.number)}"
     if match.claimed_order is not None:
-        return f"contact-order-{_safe(match.claimed_order)}"
+        return f"contact-order-{safe(match.claimed_order)}"
     if match.customer is not None:
-        return f"contact-customer-{_safe(match.customer.id)}"
+        return f"contact-customer-{safe(match.customer.id)}"
     digest = hashlib.sha256(sender.strip().lower().encode()).hexdigest()[:16]
     return f"contact-anon-{digest}"

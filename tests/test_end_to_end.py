@@ -30,6 +30,7 @@ from devtools.scenarios.format import load_scenario
 from devtools.scenarios.loader import load_scenario_into
 from devtools.test_server import start_test_server
 from ingest.app import create_app
+from tests.markers import patch_markers
 from tests.senders import SAM, SUPERVISORS
 from tests.waiting import until
 from workers.worker import build_worker
@@ -213,16 +214,6 @@ async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: 
     assert shop.refund_total(["91301"]) == 25.0
 
 
-def _patch_markers(history: WorkflowHistory) -> list[str]:
-    ids = []
-    for e in history.events:
-        if e.HasField("marker_recorded_event_attributes"):
-            m = e.marker_recorded_event_attributes
-            if m.marker_name == "core_patch":
-                ids.append(json.loads(m.details["patch-data"].payloads[0].data)["id"])
-    return ids
-
-
 def _scheduled(history: WorkflowHistory) -> list[str]:
     return [
         e.activity_task_scheduled_event_attributes.activity_type.name
@@ -245,11 +236,11 @@ async def test_a_new_contact_records_one_release_marker_and_only_changed_attribu
     await until(lambda: _has_reply(shop, contact))
 
     intake_history = await intake.fetch_history()
-    assert _patch_markers(intake_history) == ["intake-release-2026-12"]
+    assert patch_markers(intake_history) == ["intake-release-2026-12"]
     assert _scheduled(intake_history) == []  # read, match and route in one workflow task
 
     history = await env.client.get_workflow_handle(contact).fetch_history()
-    assert _patch_markers(history) == ["release-2026-12"]
+    assert patch_markers(history) == ["release-2026-12"]
     notices = {"send_reply", "alert_supervisors", "open_contact", "close_contact"}
     assert notices.isdisjoint(_scheduled(history))
     last: dict[str, Any] = {}

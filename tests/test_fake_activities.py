@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         Address,
         Carrier,
         CarrierCase,
+        Channel,
         ContactState,
         Customer,
         Identity,
@@ -54,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         calls_to,
         mocked_activities,
     )
+    from tests.markers import patch_markers
     from tests.senders import AUTHENTICATED
     from tests.waiting import until
     from workers.worker import WORKFLOWS, desk_activities
@@ -285,3 +287,66 @@ async def test_the_desk_cancels_an_order_on_the_mocked_activities(
     assert [m.to for m in shop.outbox(routed.contact_id)] == [first.sender] * snap.replies_sent
     assert snap.replies_sent >= 1
     assert calls_to(calls, "open_contact") == [(routed.contact_id, "C-P332", "633232")]
+
+
+async def test_two_orders_whose_numbers_differ_in_unsafe_characters_get_two_contacts(
+    env: WorkflowEnvironment,
+) -> None:
+    """``A/1`` and ``A:1`` once made the same contact id (one contact for two customers'
+    orders). The intake now names them apart, behind a patch consulted only where the old
+    and new ids differ: an ordinary number's intake records no marker."""
+    t0 = await env.get_current_time()
+    shop = MemoryShop()
+    for n, number in enumerate(["A/1", "A:1", "60102"]):
+        shop.add_customer(
+            Customer(
+                id=f"C-{n}",
+                name=f"Customer {n}",
+                tier=Tier.standard,
+                identities=[Identity(kind="email", value=f"c{n}@example.com")],
+            )
+        )
+        shop.add_order(
+            Order(
+                number=number,
+                customer_id=f"C-{n}",
+                placed_at=t0 - timedelta(days=3),
+                status=OrderStatus.unfulfilled,
+                address=Address(line1="4 Ash Ct", city="Tulsa", postal_code="74103", country="US"),
+                lines=[OrderLine(sku="LAMP", name="Lamp", qty=1, unit_price=40.0)],
+            )
+        )
+    routed: dict[str, RoutedMessage] = {}
+    markers: dict[str, list[str]] = {}
+    async with Worker(
+        env.client, task_queue=TASK_QUEUE, workflows=WORKFLOWS, activities=mocked_activities(shop)
+    ):
+        for n, number in enumerate(["A/1", "A:1", "60102"]):
+            message = InboundMessage(
+                message_id=f"distinct-{n}",
+                channel=Channel.email,
+                sender=f"c{n}@example.com",
+                text="Where is my order? It has not shipped yet.",
+                auth=AUTHENTICATED,
+            )
+            handle = await env.client.start_workflow(
+                INTAKE_WORKFLOW,
+                message,
+                id=intake_workflow_id(message),
+                task_queue=TASK_QUEUE,
+                result_type=RoutedMessage,
+            )
+            routed[number] = await handle.result()
+            markers[number] = patch_markers(await handle.fetch_history())
+    assert all(r.match.verified for r in routed.values())
+    assert [r.match.order.number for r in routed.values() if r.match.order] == [
+        "A/1",
+        "A:1",
+        "60102",
+    ]
+    ids = [r.contact_id for r in routed.values()]
+    assert len(set(ids)) == 3, ids
+    assert ids[2] == "contact-order-60102"
+    assert ids[0].startswith("contact-order-A_1~") and ids[1].startswith("contact-order-A_1~")
+    assert "distinct-contact-ids" in markers["A/1"] and "distinct-contact-ids" in markers["A:1"]
+    assert "distinct-contact-ids" not in markers["60102"]

@@ -13,8 +13,8 @@ import pytest
 
 from desk.config import ConfigError, Settings
 from desk.loopback import is_loopback
-from desk.models import Channel, InboundMessage
-from desk.routing import intake_workflow_id
+from desk.models import Channel, Customer, InboundMessage, SenderMatch, Tier
+from desk.routing import contact_id_for, intake_workflow_id
 from ingest.exposure import announce, channel_summary, check_ingest_settings
 from ingest.signatures import (
     basic_credentials,
@@ -283,3 +283,37 @@ def test_intake_ids_hash_the_whole_id_with_its_scope() -> None:
     assert intake_workflow_id(message("c", scope="a:b")) != intake_workflow_id(
         message("b:c", scope="a")
     )
+
+
+def _by_customer(customer_id: str) -> SenderMatch:
+    return SenderMatch(
+        customer=Customer(id=customer_id, name="x", tier=Tier.standard), problem="no_order"
+    )
+
+
+def _by_claim(number: str) -> SenderMatch:
+    return SenderMatch(claimed_order=number, problem="unauthenticated")
+
+
+def test_contact_ids_are_one_to_one_with_what_they_name() -> None:
+    numbers = ["A/1", "A:1", "A_1", "A 1", "#1001", "_1001", "x" * 130, "x" * 130 + "y", "ü1"]
+    ids = [contact_id_for(_by_claim(n), "s") for n in numbers]
+    assert len(set(ids)) == len(numbers), ids
+    assert all(len(i) <= 128 and i.startswith("contact-order-") for i in ids)
+    # A safe value stands as it is, as before; the others are marked (never a safe value).
+    assert contact_id_for(_by_claim("60102"), "s") == "contact-order-60102"
+    assert contact_id_for(_by_claim("SO-12345"), "s") == "contact-order-SO-12345"
+    assert contact_id_for(_by_customer("cus_9@x.io"), "s") == "contact-customer-cus_9@x.io"
+    assert contact_id_for(_by_claim("A/1"), "s").startswith("contact-order-A_1~")
+    assert contact_id_for(_by_claim("A_1"), "s") == "contact-order-A_1"
+    # The same value, the same contact, whoever writes.
+    assert contact_id_for(_by_claim("A/1"), "s") == contact_id_for(_by_claim("A/1"), "t")
+    assert contact_id_for(_by_customer("gid://x/1"), "s") != contact_id_for(
+        _by_customer("gid://x_1"), "s"
+    )
+
+
+def test_the_legacy_contact_ids_are_kept_for_intakes_begun_before() -> None:
+    assert contact_id_for(_by_claim("A/1"), "s", legacy=True) == "contact-order-A_1"
+    assert contact_id_for(_by_claim("A:1"), "s", legacy=True) == "contact-order-A_1"
+    assert contact_id_for(_by_claim("60102"), "s", legacy=True) == "contact-order-60102"

@@ -41,6 +41,10 @@ ATTEMPT_LIMITS = "unverified-attempt-limits"
 # the attempt count and the routing run as local activities too: the whole intake is one
 # workflow task. Intakes begun before it consult the two patches as they always did.
 RELEASE = "intake-release-2026-12"
+# Contact ids are one to one with the order number or customer id they name (``A/1`` and
+# ``A:1`` were one contact before). Consulted only where the two ids differ, so the intake
+# of an ordinary number records no marker; removable once no intake from before it replays.
+DISTINCT_CONTACT_IDS = "distinct-contact-ids"
 
 
 @workflow.defn(name="IntakeWorkflow")
@@ -76,11 +80,12 @@ class IntakeWorkflow:
             retry_policy=_PATIENT,
             summary="match customer and order",
         )
+        contact_id = contact_id_for(match, message.sender)
+        legacy_id = contact_id_for(match, message.sender, legacy=True)
+        if contact_id != legacy_id and not workflow.patched(DISTINCT_CONTACT_IDS):
+            contact_id = legacy_id
         routed = RoutedMessage(
-            message=message,
-            understanding=understanding,
-            match=match,
-            contact_id=contact_id_for(match, message.sender),
+            message=message, understanding=understanding, match=match, contact_id=contact_id
         )
         if not match.verified and (released or workflow.patched(ATTEMPT_LIMITS)):
             verdict = await act(
