@@ -201,18 +201,18 @@ def create_app(
         if not nonce or not sessions.csrf_valid(f"login:{nonce}", csrf):
             return login_page(request, "The form expired: sign in again.", 400, target)
         username = username.strip()
-        if gate.locked(username):
-            return login_page(
-                request,
-                "Too many failed attempts for this account: wait 15 minutes.",
-                429,
-                target,
+        if locked := gate.locked(request, username):
+            why = (
+                "Too many failed attempts for this account from here"
+                if locked == "account"
+                else "Too many failed sign-ins from this address"
             )
+            return login_page(request, f"{why}: wait 15 minutes.", 429, target)
         account = await asyncio.to_thread(accounts.check, username, password)
         if account is None:
-            gate.failed(username)
+            gate.failed(request, username)
             return login_page(request, "Wrong account or password.", 401, target)
-        gate.succeeded(username)
+        gate.succeeded(request, username)
         value, _ = sessions.issue(account.id)
         response = RedirectResponse(target, status_code=303)
         set_session_cookie(response, value)

@@ -14,8 +14,10 @@ from console.accounts import Accounts
 from console.sessions import COOKIE, Sessions
 from console.settings import ConsoleSettings, Network
 
-LOGIN_ATTEMPTS = 5
+LOGIN_ATTEMPTS = 5  # wrong passwords for one account from one address
+ADDRESS_ATTEMPTS = 20  # wrong passwords from one address, whatever the accounts
 LOGIN_WINDOW_S = 15 * 60
+_REMEMBERED = 10_000  # keys of each kind kept; a flood of made-up ones forgets the oldest
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Gate:
         self.accounts = accounts
         self.sessions = sessions
         self._proxies: list[Network] = settings.proxy_networks()
-        self._failures: dict[str, list[float]] = {}
+        self._failures: dict[tuple[str, ...], list[float]] = {}
 
     def from_proxy(self, request: Request) -> bool:
         if not self.settings.proxy_header or not self._proxies or request.client is None:
@@ -58,18 +60,40 @@ class Gate:
             return User(id=session.user, binding=session.sid, expires=session.expires)
         return None
 
-    # Sign-in attempts: after LOGIN_ATTEMPTS failures for one account id in LOGIN_WINDOW_S,
-    # that id is refused until the window has passed (whatever the password).
-    def locked(self, account_id: str) -> bool:
+    # Sign-in attempts. Counted per account *and address*, so a stranger's wrong guesses
+    # from elsewhere cannot lock a supervisor out of their own sign-in; and per address
+    # across accounts, so one address cannot spray guesses over many accounts. Behind a
+    # trusted proxy every user shares the proxy's address: there only the per-account count
+    # applies (a shared ceiling would let one user lock everyone out).
+    def peer(self, request: Request) -> str:
+        return request.client.host if request.client is not None else "unknown"
+
+    def locked(self, request: Request, account_id: str) -> str | None:
+        """Why sign-in is refused now (``account`` or ``address``), or None."""
+        peer = self.peer(request)
+        if self._recent(("account", account_id, peer)) >= LOGIN_ATTEMPTS:
+            return "account"
+        if not self.from_proxy(request) and self._recent(("address", peer)) >= ADDRESS_ATTEMPTS:
+            return "address"
+        return None
+
+    def failed(self, request: Request, account_id: str) -> None:
+        peer = self.peer(request)
+        for key in (("account", account_id, peer), ("address", peer)):
+            if len(self._failures) > 2 * _REMEMBERED:
+                self._failures.pop(next(iter(self._failures)))
+            self._failures.setdefault(key, []).append(time.monotonic())
+
+    def succeeded(self, request: Request, account_id: str) -> None:
+        # The address's count stays: a guesser holding one account of their own must not
+        # be able to reset it by signing in between guesses.
+        self._failures.pop(("account", account_id, self.peer(request)), None)
+
+    def _recent(self, key: tuple[str, ...]) -> int:
         now = time.monotonic()
-        recent = [t for t in self._failures.get(account_id, []) if now - t < LOGIN_WINDOW_S]
-        self._failures[account_id] = recent
-        return len(recent) >= LOGIN_ATTEMPTS
-
-    def failed(self, account_id: str) -> None:
-        if len(self._failures) > 10_000:  # bounded: a flood of made-up ids forgets the oldest
-            self._failures.pop(next(iter(self._failures)))
-        self._failures.setdefault(account_id, []).append(time.monotonic())
-
-    def succeeded(self, account_id: str) -> None:
-        self._failures.pop(account_id, None)
+        recent = [t for t in self._failures.get(key, []) if now - t < LOGIN_WINDOW_S]
+        if recent:
+            self._failures[key] = recent
+        else:
+            self._failures.pop(key, None)
+        return len(recent)

@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from console.accounts import Accounts, hash_password, load_accounts, verify_password
-from console.auth import LOGIN_ATTEMPTS
+from console.auth import ADDRESS_ATTEMPTS, LOGIN_ATTEMPTS
 from console.data import QueueRow, sla_text
 from console.serve import check_console_settings
 from console.sessions import COOKIE, Sessions
@@ -172,28 +172,51 @@ async def test_sign_in_out_and_the_cookie(desk: ConsoleDesk) -> None:
         assert (await client.get("/api/queue")).status_code == 401
 
 
+async def _sign_in_as(client: httpx.AsyncClient, who: str, password: str) -> httpx.Response:
+    form = await client.get("/login")
+    return await client.post(
+        "/login", data={"username": who, "password": password, "csrf": csrf_of(form.text)}
+    )
+
+
 async def test_a_wrong_password_and_too_many_tries(desk: ConsoleDesk) -> None:
-    async with http(desk) as client:
+    # From an address of its own: the lock is per account *and* address.
+    async with http(desk, peer="10.0.0.5") as client:
         for who in ("nobody@shop.example", SAM.id):
-            form = await client.get("/login")
-            answer = await client.post(
-                "/login", data={"username": who, "password": "wrong", "csrf": csrf_of(form.text)}
-            )
+            answer = await _sign_in_as(client, who, "wrong")
             assert answer.status_code == 401 and "Wrong account or password." in answer.text
             assert COOKIE not in client.cookies
         for _ in range(LOGIN_ATTEMPTS - 1):
-            form = await client.get("/login")
-            await client.post(
-                "/login",
-                data={"username": SAM.id, "password": "wrong", "csrf": csrf_of(form.text)},
-            )
-        form = await client.get("/login")
-        locked = await client.post(
-            "/login",
-            data={"username": SAM.id, "password": PASSWORDS[SAM.id], "csrf": csrf_of(form.text)},
-        )
+            await _sign_in_as(client, SAM.id, "wrong")
+        locked = await _sign_in_as(client, SAM.id, PASSWORDS[SAM.id])
         assert locked.status_code == 429 and COOKIE not in client.cookies
-    desk.app.state.gate.succeeded(SAM.id)  # the other tests sign Sam in
+        assert "Too many failed attempts for this account from here" in locked.text
+        # Another account from the same address is not locked by Sam's count.
+        kim = await _sign_in_as(client, KIM.id, PASSWORDS[KIM.id])
+        assert kim.status_code == 303 and COOKIE in client.cookies
+    # A stranger's guesses elsewhere do not lock Sam out of his own sign-in.
+    async with http(desk, peer="10.0.0.6") as client:
+        sam = await _sign_in_as(client, SAM.id, PASSWORDS[SAM.id])
+        assert sam.status_code == 303 and COOKIE in client.cookies
+
+
+async def test_one_address_cannot_spray_guesses_over_many_accounts(desk: ConsoleDesk) -> None:
+    async with http(desk, peer="10.0.0.7") as client:
+        for n in range(ADDRESS_ATTEMPTS):
+            answer = await _sign_in_as(client, f"guess{n}@shop.example", "wrong")
+            assert answer.status_code == 401
+        refused = await _sign_in_as(client, KIM.id, PASSWORDS[KIM.id])
+        assert refused.status_code == 429 and COOKIE not in client.cookies
+        assert "Too many failed sign-ins from this address" in refused.text
+    async with http(desk, peer="10.0.0.8") as client:
+        kim = await _sign_in_as(client, KIM.id, PASSWORDS[KIM.id])
+        assert kim.status_code == 303
+    # Behind the trusted proxy (127.0.0.1 here) every user shares its address: no ceiling.
+    async with http(desk, peer="127.0.0.1") as client:
+        for n in range(ADDRESS_ATTEMPTS):
+            await _sign_in_as(client, f"proxied{n}@shop.example", "wrong")
+        kim = await _sign_in_as(client, KIM.id, PASSWORDS[KIM.id])
+        assert kim.status_code == 303
 
 
 async def test_sign_in_needs_the_forms_token_and_stays_on_the_site(desk: ConsoleDesk) -> None:
