@@ -609,31 +609,23 @@ def test_a_load_that_clashes_loads_nothing(shop: Shop) -> None:
     assert shop.stock(["TEE"]) == {"TEE": 99}
 
 
-# ---------------------------------------------------------------- where the sandbox departs
-# from ports.py. The fake mirrors the sandbox; these record the documented contract, and
-# fail loudly (strict) once the sandbox keeps it, so the fake can follow.
+# ---------------------------------------------------------------- as of a moment, and
+# the first result for a key (both kept since 2026-11-30; they were recorded as xfails)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="sandbox: trace(as_of) shows a carrier case filed after as_of (status 'open')",
-)
 def test_trace_before_a_search_was_filed_shows_no_case(shop: Shop) -> None:
     shop.file_search(WEAK, "weak proof", T0 + timedelta(hours=5), "c1:search")
     assert shop.trace(WEAK, T0).case is None
+    later = shop.trace(WEAK, T0 + timedelta(hours=5)).case
+    assert later is not None and later.status == "open"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="sandbox: a repeated order change returns the order as it is now, not the first "
-    "result (ports.py: the same key twice returns the first result)",
-)
 def test_a_repeated_order_change_returns_the_first_result(shop: Shop) -> None:
     first = shop.update_address("60102", NEW_ADDRESS, "c1:address")
-    shop.update_address("60102", NEW_ADDRESS.model_copy(update={"line1": "9 Later St"}), "c2")
+    moved = NEW_ADDRESS.model_copy(update={"line1": "9 Later St"})
+    assert shop.update_address("60102", moved, "c2").address.line1 == "9 Later St"
     assert shop.update_address("60102", NEW_ADDRESS, "c1:address") == first
+    assert shop.get_order("60102").address.line1 == "9 Later St"
 
 
 # ---------------------------------------------------------------- both at once

@@ -185,7 +185,7 @@ class MemoryShop:
         self._shipments: dict[str, _Shipment] = {}
         self._stock: dict[str, int] = {}
         self._cases: dict[str, _Case] = {}  # by tracking, in filing order
-        self._changes: dict[str, str] = {}  # order-change key -> order number
+        self._changes: dict[str, Order] = {}  # order-change key -> its first result
         self._refunds: list[RefundRecord] = []
         self._replacements: list[ReplacementRecord] = []
         self._labels: list[_Label] = []
@@ -393,12 +393,11 @@ class MemoryShop:
         with self._lock:
             done = self._changes.get(key)
             if done is not None:
-                # The sandbox answers a repeat with the order as it is now.
-                return self._order(self._orders[done])
+                return done.model_copy(deep=True)  # the first result, as the sandbox
             order = self._order_record(order_number)
             change(order)
-            self._changes[key] = order.number
-            return self._order(order)
+            result = self._changes[key] = self._order(order)
+            return result.model_copy(deep=True)
 
     def _cancel(self, order: _Order, skus: list[str]) -> None:
         shipped = self._shipped_skus(order)
@@ -456,7 +455,7 @@ class MemoryShop:
             events = [e.model_copy() for e in ship.events if e.at <= as_of]
             carrier_case = None
             filed = self._cases.get(ship.tracking)
-            if filed is not None:
+            if filed is not None and filed.filed_at <= as_of:
                 carrier_case = self._case(filed, ship, as_of)
                 if carrier_case.status == "found":
                     events.append(self._found_scan(ship, filed))

@@ -53,7 +53,8 @@ class SandboxCarrierTracking(SandboxDatabase):
             ship = self._shipment_row(session, tracking)
             events = [_scan(e) for e in ship.events if e.at <= as_of]
             carrier_case = None
-            if ship.case is not None:
+            # A trace as of a moment shows only the searches filed by then.
+            if ship.case is not None and as_utc(ship.case.filed_at) <= as_of:
                 carrier_case = _carrier_case(ship.case, ship, as_of)
                 if carrier_case.status == "found":
                     events.append(_found_scan(ship, ship.case))
