@@ -1,9 +1,9 @@
 """``desk doctor``: is every configured part reachable with the credentials it was given?
 
 One line per check, ``ok`` or ``FAIL`` with the reason (never a secret), exit 1 when any
-failed. Checks: the settings and policy load, the payload keys, the supervisor registry,
-the desk's database (at the newest migration), each configured adapter's credentials and
-reachability (its own cheap call), and Temporal.
+failed. Checks: the settings and policy load, the payload keys, the workflow sandbox
+setting, the supervisor registry, the desk's database (at the newest migration), each
+configured adapter's credentials and reachability (its own cheap call), and Temporal.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ async def run_doctor(settings: Settings, policy: PolicyConfig) -> int:
 
     check("policy", lambda: f"{len(PolicyConfig.model_fields)} settings valid")
     check("payload keys", lambda: ", ".join(load_keyring(settings).key_ids))
+    check("workflow sandbox", _sandbox)
     check(
         "supervisors",
         lambda: (
@@ -66,6 +67,17 @@ async def run_doctor(settings: Settings, policy: PolicyConfig) -> int:
     failed = [r for r in results if not r[0]]
     print(f"{len(results) - len(failed)} ok, {len(failed)} failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _sandbox() -> str:
+    from workers.worker import WorkerTuning  # the worker's imports, only for this check
+
+    sandbox = WorkerTuning().sandbox
+    return sandbox + (
+        " (the workflow package passed through; the tests run strict)"
+        if sandbox == "fast"
+        else " (the workflow code checked at run time)"
+    )
 
 
 async def _temporal(settings: Settings, results: list[tuple[bool, str, str]]) -> None:

@@ -48,6 +48,7 @@ async def test_every_part_ok_on_the_sandbox(tmp_path: Path) -> None:
     assert all(line.startswith("ok") for line in lines), result.stdout
     assert any("desk database migrations: at 0005" in line for line in lines), result.stdout
     assert any(line.startswith("ok    temporal: " + target) for line in lines), result.stdout
+    assert "ok    workflow sandbox: fast (the workflow package passed through" in result.stdout
 
 
 async def test_a_refused_token_and_no_temporal_fail_by_name(tmp_path: Path) -> None:
@@ -66,9 +67,13 @@ async def test_a_refused_token_and_no_temporal_fail_by_name(tmp_path: Path) -> N
                     "DESK_SHOPIFY_SHOP": "doctor.myshopify.com",
                     "DESK_SHOPIFY_ACCESS_TOKEN": "",  # empty: unset
                     "DESK_SHOPIFY_BASE_URL": f"{base}/shopify",
+                    "DESK_WORKFLOW_SANDBOX": "loose",
                 }
             )
             assert result.returncode == 1
+            assert "FAIL  workflow sandbox: ConfigError: DESK_WORKFLOW_SANDBOX='loose'" in (
+                result.stdout
+            )
             assert "FAIL  adapters: ConfigError: adapter settings: DESK_SHOPIFY_ACCESS_TOKEN" in (
                 result.stdout
             )
