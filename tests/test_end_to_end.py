@@ -148,6 +148,10 @@ async def test_messages_from_two_channels_make_one_contact(desk: Any) -> None:
     assert len(replies) == 1 and snap.carrier_case in replies[0].body
     assert replies[0].channel == "email" and replies[0].to == "dana@example.com"
     assert any(e.rule == Rule.carrier_search for e in snap.timeline)
+    # A decision for a contact no supervisor was asked about is refused, and changes nothing.
+    not_escalated = await _cli(env, "decide", contact, "reject")
+    assert not_escalated.returncode == 2 and "not escalated" in not_escalated.stderr
+    assert (await _snapshot(env.client, contact)).state == ContactState.awaiting_carrier
 
 
 async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: Any) -> None:
@@ -177,8 +181,6 @@ async def test_supervisor_cli_shows_and_refuses_decisions_that_do_not_fit(desk: 
     assert "no" in approve.stderr and "proposed resolution" in approve.stderr
     override = await _cli(env, "decide", contact, "override", "--resolution", "refund")
     assert override.returncode == 2 and "amount" in override.stderr
-    not_escalated = await _cli(env, "decide", "contact-order-41880", "reject")
-    assert not_escalated.returncode == 2 and "not escalated" in not_escalated.stderr
     unknown = await _cli(env, "show", "contact-order-nope")
     assert unknown.returncode == 2 and "no contact" in unknown.stderr
     nobody = await _cli(env, "decide", "contact-order-nope", "reject")
