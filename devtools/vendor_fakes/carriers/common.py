@@ -169,6 +169,19 @@ async def _form_or_json(request: Request) -> dict[str, str]:
     return {k: str(v) for k, v in form.items()}
 
 
+async def _client_credentials(request: Request) -> dict[str, str] | None:
+    """The body (form or JSON) of an OAuth 2.0 client-credentials grant, as USPS and FedEx
+    take it, or None when it is not one; each fake answers that in its own vendor's words."""
+    form = await _form_or_json(request)
+    if (
+        form.get("grant_type") != "client_credentials"
+        or not form.get("client_id")
+        or not form.get("client_secret")
+    ):
+        return None
+    return form
+
+
 def _basic(request: Request) -> tuple[str, str]:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic":

@@ -19,7 +19,7 @@ from devtools.vendor_fakes import Clock
 from devtools.vendor_fakes.carriers.common import (
     CarrierFakeState,
     Parcel,
-    _form_or_json,
+    _client_credentials,
     _json,
     _last_delivery,
     _offset,
@@ -118,12 +118,8 @@ def _fedex(shop: SandboxShop, clock: Clock, state: CarrierFakeState) -> APIRoute
 
     @api.post("/oauth/token")
     async def token(request: Request) -> JSONResponse:
-        form = await _form_or_json(request)
-        if (
-            form.get("grant_type") != "client_credentials"
-            or not form.get("client_id")
-            or not form.get("client_secret")
-        ):
+        form = await _client_credentials(request)
+        if form is None:
             return JSONResponse(
                 {
                     "transactionId": str(uuid.uuid4()),

@@ -18,7 +18,7 @@ from devtools.vendor_fakes import Clock
 from devtools.vendor_fakes.carriers.common import (
     CarrierFakeState,
     Parcel,
-    _form_or_json,
+    _client_credentials,
     _plain,
     _words,
     _z,
@@ -106,12 +106,8 @@ def _usps(shop: SandboxShop, clock: Clock, state: CarrierFakeState) -> APIRouter
 
     @api.post("/oauth2/v3/token")
     async def token(request: Request) -> JSONResponse:
-        form = await _form_or_json(request)
-        if (
-            form.get("grant_type") != "client_credentials"
-            or not form.get("client_id")
-            or not form.get("client_secret")
-        ):
+        form = await _client_credentials(request)
+        if form is None:
             return JSONResponse(
                 {
                     "error": "invalid_client",
